@@ -1,0 +1,112 @@
+"""The exceptions pypvm_tx raises (SPEC section 5).
+
+Every message is built through :func:`pypvm_tx.i18n._` and never contains
+credentials: a response's request headers and request body are kept on
+the exception for debugging but are not part of its text.
+"""
+
+from pypvm_tx.i18n import _
+
+
+class Error(Exception):
+    """Base of every pypvm_tx error; ``response`` is the REST response if any."""
+
+    msg_fmt = _("An unexpected pypvm_tx error occurred.")
+
+    def __init__(self, msg=None, response=None, **kwargs):
+        self.response = response
+        if msg is None:
+            msg = self.msg_fmt % kwargs if kwargs else self.msg_fmt
+        super().__init__(msg)
+
+
+class ConnectionError(Error):  # noqa: A001 - same name as the peer's
+    """The server could not be reached or dropped the connection."""
+
+
+class SSLError(Error):
+    """The TLS handshake failed, usually a certificate that did not verify."""
+
+
+class TimeoutError(Error):  # noqa: A001 - same name as the peer's
+    """The server did not answer within the request's timeout."""
+
+
+class AtomError(Error):
+    """A response body was not the well-formed Atom XML expected."""
+
+
+class HttpError(Error):
+    """The server answered with a status of 400 or more.
+
+    ``response`` has ``status``, ``reason``, ``reqmethod``, ``reqpath`` and
+    ``body``; the message names the method, path, status and, when the
+    server sent an ``HttpErrorResponse``, its ``Message``.
+    """
+
+    def __init__(self, response, msg=None):
+        if msg is None:
+            server_msg = getattr(response, "server_message", None)
+            msg = _("HTTP error %(status)s (%(reason)s) for %(method)s "
+                    "%(path)s: %(server_msg)s") % {
+                "status": response.status,
+                "reason": response.reason,
+                "method": response.reqmethod,
+                "path": response.reqpath,
+                "server_msg": server_msg or _("no message from the server"),
+            }
+        super().__init__(msg, response=response)
+
+
+class HttpNotFound(HttpError):
+    """HTTP 404: the object does not exist (any more)."""
+
+
+class HttpUnauth(HttpError):
+    """HTTP 401: not logged on, the session expired, or bad credentials."""
+
+
+#: The HttpError subclass raised for a given status.
+HTTP_ERROR_BY_STATUS = {404: HttpNotFound, 401: HttpUnauth}
+
+
+def http_error_for(response):
+    """Build the :class:`HttpError` (or subclass) that fits ``response``."""
+    return HTTP_ERROR_BY_STATUS.get(response.status, HttpError)(response)
+
+
+class WrapperTaskNoSubtasks(Error):
+    """A WrapperTask was executed with no Subtasks and ``allow_empty=False``."""
+
+    msg_fmt = _("WrapperTask %(name)s has no Subtasks to execute; add one "
+                "or create it with allow_empty=True.")
+
+    def __init__(self, name=None):
+        super().__init__(name=name)
+
+
+class FeedTaskEmptyFeed(Error):
+    """A FeedTask was given (or its getter returned) a feed with no entries."""
+
+    msg_fmt = _("FeedTask cannot operate on an empty feed.")
+
+    def __init__(self, msg=None, **kwargs):
+        super().__init__(msg, **kwargs)
+
+
+class MultipleExceptionsInFeedTask(Error):
+    """More than one entry of a FeedTask failed.
+
+    ``wrapped_failure`` is a TaskFlow ``WrappedFailure`` holding one
+    ``Failure`` per failed entry; ``outcomes`` (set by the FeedTask) maps
+    every entry's UUID to its ``EntryOutcome``.
+    """
+
+    msg_fmt = _("FeedTask %(ft_name)s experienced multiple exceptions; "
+                "they were logged individually and are in wrapped_failure.")
+
+    def __init__(self, ft_name, wrapped_failure, outcomes=None):
+        self.ft_name = ft_name
+        self.wrapped_failure = wrapped_failure
+        self.outcomes = outcomes
+        super().__init__(ft_name=ft_name)
