@@ -1,0 +1,1 @@
+"""The object model: wrappers around PowerVM REST entries."""

@@ -1,0 +1,641 @@
+"""The object model's base: wrappers around REST entries and their parts.
+
+A wrapper owns an lxml element and gives it typed, named accessors.  An
+:class:`EntryWrapper` wraps one Atom entry's object element (an LPAR, a
+VIOS, ...) together with the etag it was read with, and knows how to
+write itself back (``update``), re-read itself (``refresh``), create and
+delete itself.  :class:`ElementWrapper` wraps a part of such an object (a
+SCSI mapping, a memory configuration).
+
+Getters (:class:`EntryWrapperGetter`, :class:`FeedGetter`,
+:class:`UUIDFeedGetter`) describe *what* to GET without doing it yet, so a
+transaction can defer the GET until it holds the object's lock (SPEC T1.3).
+
+This module sits on the adapter layer only; it never imports the
+transaction layer.
+"""
+
+import threading
+import urllib.parse
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+
+from lxml import etree
+from oslo_log import log as logging
+
+from pypvm_tx import adapter as adp
+from pypvm_tx import const as c
+from pypvm_tx.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+#: Entry wrapper classes by schema type, filled by :meth:`EntryWrapper.pvm_type`.
+_ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
+
+
+def _local_name(tag) -> str:
+    """The tag without its ``{namespace}``."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+class Wrapper:
+    """Common base: an element of the ``schema_ns`` namespace and helpers
+    for reading and writing its children by slash-separated paths.
+
+    Subclasses declare ``schema_type`` (the element's local name) and
+    ``child_order`` (the local names of its children in schema order, used
+    to insert a missing child where the server's schema expects it).
+    """
+
+    schema_type: Optional[str] = None
+    schema_ns: str = c.UOM_NS
+    child_order: Tuple[str, ...] = ()
+    has_metadata: bool = False
+
+    _element: etree._Element
+
+    # Cache of "A/B" -> "{ns}A/{ns}B" per namespace; paths are few and fixed.
+    _qualified_paths: Dict[Tuple[str, str], str] = {}
+
+    @property
+    def element(self) -> etree._Element:
+        """The wrapped lxml element."""
+        return self._element
+
+    def toxmlstring(self, pretty: bool = False) -> bytes:
+        """The wrapped element serialised as XML (UTF-8 bytes)."""
+        return etree.tostring(self.element, pretty_print=pretty)
+
+    # -- path helpers for subclasses ------------------------------------
+
+    @classmethod
+    def _qualify(cls, path: str) -> str:
+        key = (cls.schema_ns, path)
+        qualified = cls._qualified_paths.get(key)
+        if qualified is None:
+            ns = "{%s}" % cls.schema_ns
+            qualified = "/".join(ns + part for part in path.split("/"))
+            cls._qualified_paths[key] = qualified
+        return qualified
+
+    def _find(self, path: str) -> Optional[etree._Element]:
+        """The first element at ``path`` below this one, or None."""
+        return self.element.find(self._qualify(path))
+
+    def _findall(self, path: str) -> List[etree._Element]:
+        return self.element.findall(self._qualify(path))
+
+    def _get_val_str(self, path: str, default: Optional[str] = None
+                     ) -> Optional[str]:
+        """The stripped text at ``path``; ``default`` if absent or empty."""
+        elem = self._find(path)
+        if elem is None or elem.text is None:
+            return default
+        text = elem.text.strip()
+        return text if text else default
+
+    def _get_val_int(self, path: str, default: Optional[int] = None
+                     ) -> Optional[int]:
+        text = self._get_val_str(path)
+        if text is None:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            LOG.debug("Value %r at %s is not an integer.", text, path)
+            return default
+
+    def _get_val_float(self, path: str, default: Optional[float] = None
+                       ) -> Optional[float]:
+        text = self._get_val_str(path)
+        if text is None:
+            return default
+        try:
+            return float(text)
+        except ValueError:
+            LOG.debug("Value %r at %s is not a number.", text, path)
+            return default
+
+    def _get_val_bool(self, path: str, default: Optional[bool] = None
+                      ) -> Optional[bool]:
+        text = self._get_val_str(path)
+        if text is None:
+            return default
+        return text.lower() == "true"
+
+    def _set_val(self, path: str, value, child_orders: Optional[
+            Dict[str, Sequence[str]]] = None) -> etree._Element:
+        """Set the text at ``path``, creating missing elements.
+
+        A missing element is inserted where schema order puts it: at the
+        first level by this wrapper's ``child_order``, below that by
+        ``child_orders[parent_path]`` when given (else appended).  Returns
+        the element that now holds the value.
+        """
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        parent = self.element
+        parts = path.split("/")
+        for depth, part in enumerate(parts):
+            child = parent.find(self._qualify(part))
+            if child is None:
+                if depth == 0:
+                    order = self.child_order
+                else:
+                    order = (child_orders or {}).get("/".join(parts[:depth]),
+                                                     ())
+                child = etree.Element("{%s}%s" % (self.schema_ns, part))
+                insert_in_order(parent, child, order)
+            parent = child
+        parent.text = text
+        return parent
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element,
+                    order: Sequence[str]) -> None:
+    """Insert ``child`` into ``parent`` where the schema ``order`` puts it.
+
+    ``order`` lists children's local names in schema order.  The child goes
+    before the first existing sibling that the order places after it; if
+    its own name is not in ``order`` (or no order is known) it is appended.
+    """
+    name = _local_name(child.tag)
+    try:
+        rank = order.index(name)
+    except ValueError:
+        parent.append(child)
+        return
+    later = set(order[rank + 1:])
+    for index, sibling in enumerate(parent):
+        if _local_name(sibling.tag) in later:
+            parent.insert(index, child)
+            return
+    parent.append(child)
+
+
+class ElementWrapper(Wrapper):
+    """A part of an object (not an Atom entry), e.g. one SCSI mapping."""
+
+    def __init__(self, element: etree._Element):
+        self._element = element
+
+    @classmethod
+    def wrap(cls, element: etree._Element) -> "ElementWrapper":
+        """Wrap an existing element."""
+        if not isinstance(element, etree._Element):
+            raise TypeError(_("%(cls)s.wrap needs an lxml element, got "
+                              "%(got)s.") % {"cls": cls.__name__,
+                                             "got": type(element).__name__})
+        return cls(element)
+
+    @classmethod
+    def bld_element(cls) -> etree._Element:
+        """A new, empty element of this wrapper's schema type."""
+        return etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
+                             attrib={"schemaVersion": c.SCHEMA_VERSION})
+
+    @classmethod
+    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
+                 child_order: Sequence[str] = ()):
+        """Class decorator naming an ElementWrapper's schema type."""
+        def decorate(subclass):
+            subclass.schema_type = schema_type
+            subclass.schema_ns = ns
+            subclass.child_order = tuple(child_order)
+            return subclass
+        return decorate
+
+    def __eq__(self, other):
+        if not isinstance(other, ElementWrapper):
+            return NotImplemented
+        return self.element is other.element or (
+            etree.tostring(self.element) == etree.tostring(other.element))
+
+    def __hash__(self):
+        return id(self.element)
+
+    def __repr__(self):
+        return "<%s %s>" % (type(self).__name__, self.schema_type)
+
+
+class WrapperElemList:
+    """A live list view of the children of ``root`` that ``child_class``
+    wraps (e.g. the ``VirtualSCSIMapping`` elements of a VIOS).
+
+    Appending or removing changes the underlying XML, so the change is
+    written back by the owning entry's ``update()``.
+    """
+
+    def __init__(self, root: etree._Element,
+                 child_class: Type[ElementWrapper]):
+        self.root = root
+        self.child_class = child_class
+        self._tag = "{%s}%s" % (child_class.schema_ns, child_class.schema_type)
+
+    def _elements(self) -> List[etree._Element]:
+        return list(self.root.iterchildren(self._tag))
+
+    def __len__(self) -> int:
+        return len(self._elements())
+
+    def __iter__(self):
+        return (self.child_class.wrap(elem) for elem in self._elements())
+
+    def __getitem__(self, index):
+        elems = self._elements()
+        if isinstance(index, slice):
+            return [self.child_class.wrap(elem) for elem in elems[index]]
+        return self.child_class.wrap(elems[index])
+
+    def __contains__(self, item) -> bool:
+        return any(item == wrapper for wrapper in self)
+
+    def __repr__(self):
+        return repr(list(self))
+
+    def _check(self, item):
+        if not isinstance(item, self.child_class):
+            raise TypeError(_("This list holds %(want)s wrappers; got "
+                              "%(got)s.") % {"want": self.child_class.__name__,
+                                             "got": type(item).__name__})
+
+    def append(self, item: ElementWrapper) -> None:
+        """Add ``item`` after the last element of its kind."""
+        self._check(item)
+        elems = self._elements()
+        if elems:
+            elems[-1].addnext(item.element)
+        else:
+            self.root.append(item.element)
+
+    def extend(self, items: Iterable[ElementWrapper]) -> None:
+        for item in items:
+            self.append(item)
+
+    def remove(self, item: ElementWrapper) -> None:
+        """Remove the first element equal to ``item``; ValueError if none."""
+        self._check(item)
+        for elem in self._elements():
+            if elem is item.element or self.child_class.wrap(elem) == item:
+                self.root.remove(elem)
+                return
+        raise ValueError(_("%s is not in the list.") % item)
+
+
+def _parent_type_name(parent_class) -> Optional[str]:
+    """Accept a wrapper class or a schema type string; return the string."""
+    if parent_class is None or isinstance(parent_class, str):
+        return parent_class
+    if isinstance(parent_class, type) and issubclass(parent_class, Wrapper):
+        return parent_class.schema_type
+    raise ValueError(_("A parent type must be an EntryWrapper subclass or a "
+                       "schema type string such as 'ManagedSystem'; got "
+                       "%r.") % (parent_class,))
+
+
+def resolve_parent(parent_class=None, parent_uuid=None, parent=None
+                   ) -> Tuple[Optional[str], Optional[str]]:
+    """Normalise the three ways of naming a CHILD object's parent.
+
+    Returns ``(parent_schema_type, parent_uuid)``, both None for a ROOT
+    object.  ``parent`` (a wrapper) stands for both values; otherwise the
+    class (or schema type string) and the UUID must come together.
+    """
+    if parent is not None:
+        if parent_class is not None or parent_uuid is not None:
+            raise ValueError(_("Give either parent or parent_class with "
+                               "parent_uuid, not both."))
+        if not isinstance(parent, EntryWrapper):
+            raise ValueError(_("parent must be an EntryWrapper (for example "
+                               "a System); got %s.") % type(parent).__name__)
+        return parent.schema_type, parent.uuid
+    if (parent_class is None) != (parent_uuid is None):
+        raise ValueError(_("parent_class and parent_uuid must be given "
+                           "together (or neither, for a ROOT object); got "
+                           "parent_class=%(cls)r, parent_uuid=%(uuid)r.") % {
+                               "cls": parent_class, "uuid": parent_uuid})
+    return _parent_type_name(parent_class), parent_uuid
+
+
+def _href_path(href: str) -> str:
+    """The path and query of an absolute href (what update() POSTs to)."""
+    parts = urllib.parse.urlsplit(href)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+class EntryWrapper(Wrapper):
+    """One REST object (an Atom entry's content) with the etag it was read at.
+
+    Build one with :meth:`wrap` from a :class:`~pypvm_tx.adapter.Response`
+    or :class:`~pypvm_tx.adapter.Entry`, or with :meth:`get`.
+    """
+
+    has_metadata = True
+
+    def __init__(self, entry: Optional[adp.Entry] = None,
+                 etag: Optional[str] = None,
+                 element: Optional[etree._Element] = None,
+                 adapter=None):
+        if entry is None and element is None:
+            raise ValueError(_("An EntryWrapper needs an Atom entry or an "
+                               "object element."))
+        self.entry = entry
+        self._element = element if element is not None else entry.content
+        if self._element is None:
+            raise ValueError(_("The Atom entry %s has no content element to "
+                               "wrap.") % (entry.uuid,))
+        self._etag = etag if etag is not None else (
+            entry.etag if entry is not None else None)
+        self._adapter = adapter
+
+    def __repr__(self):
+        return "<%s %s etag=%s>" % (type(self).__name__, self.uuid, self.etag)
+
+    # -- registration and construction ----------------------------------
+
+    @classmethod
+    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
+                 child_order: Sequence[str] = ()):
+        """Class decorator registering a subclass for ``schema_type``.
+
+        :meth:`EntryWrapper.wrap` on the base class then returns instances
+        of the registered subclass for elements of that type.
+        """
+        def decorate(subclass):
+            subclass.schema_type = schema_type
+            subclass.schema_ns = ns
+            subclass.child_order = tuple(child_order)
+            _ENTRY_CLASSES[schema_type] = subclass
+            return subclass
+        return decorate
+
+    @classmethod
+    def _class_for(cls, element: etree._Element) -> Type["EntryWrapper"]:
+        if cls is not EntryWrapper:
+            return cls
+        return _ENTRY_CLASSES.get(_local_name(element.tag), cls)
+
+    @classmethod
+    def _wrap_entry(cls, entry: adp.Entry, etag: Optional[str] = None
+                    ) -> "EntryWrapper":
+        content = entry.content
+        if content is None:
+            raise ValueError(_("The Atom entry %s has no content element to "
+                               "wrap.") % (entry.uuid,))
+        return cls._class_for(content)(entry, etag=etag)
+
+    @classmethod
+    def wrap(cls, response_or_entry, etag: Optional[str] = None
+             ) -> Union["EntryWrapper", List["EntryWrapper"]]:
+        """Wrap a Response or an Entry (SPEC W1.1).
+
+        A response holding a feed gives a list, each wrapper with its
+        entry's own etag (an empty list for 204); a single entry gives one
+        wrapper with ``etag`` or else the response's ETag.
+        """
+        if isinstance(response_or_entry, adp.Response):
+            resp = response_or_entry
+            if resp.feed is not None:
+                return [cls._wrap_entry(entry) for entry in resp.feed.entries]
+            if resp.entry is not None:
+                return cls._wrap_entry(resp.entry, etag=etag or resp.etag)
+            return []
+        if isinstance(response_or_entry, adp.Entry):
+            return cls._wrap_entry(response_or_entry, etag=etag)
+        raise TypeError(_("EntryWrapper.wrap takes an adapter Response or "
+                          "Entry; got %s.") % type(response_or_entry).__name__)
+
+    @classmethod
+    def bld(cls, adapter) -> "EntryWrapper":
+        """A new, empty object of this type, ready to fill in and create()."""
+        element = etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
+                                attrib={"schemaVersion": c.SCHEMA_VERSION})
+        if cls.has_metadata:
+            meta = etree.SubElement(element, "{%s}Metadata" % cls.schema_ns)
+            etree.SubElement(meta, "{%s}Atom" % cls.schema_ns)
+        return cls(element=element, adapter=adapter)
+
+    # -- identity ----------------------------------------------------------
+
+    @property
+    def adapter(self):
+        """The Adapter this wrapper was read through (used by update etc.)."""
+        if self._adapter is not None:
+            return self._adapter
+        return self.entry.adapter if self.entry is not None else None
+
+    @property
+    def etag(self) -> Optional[str]:
+        return self._etag
+
+    @property
+    def uuid(self) -> Optional[str]:
+        """The object's UUID: the entry's Atom id, else Metadata/Atom/AtomID."""
+        if self.entry is not None:
+            uuid = self.entry.uuid
+            if uuid:
+                return uuid
+        return self._get_val_str("Metadata/Atom/AtomID")
+
+    @property
+    def href(self) -> Optional[str]:
+        """The SELF link (absolute URL, including any ``group=`` query)."""
+        return self.entry.href if self.entry is not None else None
+
+    # -- REST operations -----------------------------------------------------
+
+    def _need_adapter(self, what: str):
+        if self.adapter is None:
+            raise ValueError(_("Cannot %(what)s %(obj)r: it has no adapter. "
+                               "Wrap it from a Response, or build it with "
+                               "bld(adapter).") % {"what": what, "obj": self})
+        return self.adapter
+
+    def _need_href(self, what: str) -> str:
+        if not self.href:
+            raise ValueError(_("Cannot %(what)s %(obj)r: it was not read from "
+                               "the server (no SELF link); use create() for "
+                               "a new object.") % {"what": what, "obj": self})
+        return self.href
+
+    def update(self, timeout: int = -1) -> "EntryWrapper":
+        """POST this object back with ``If-Match: etag`` (SPEC W1.4).
+
+        Goes to the SELF href with its ``group=`` query kept, since the
+        etag covers that representation.  Returns a new wrapper carrying
+        the new etag.  A stale etag raises HttpError 412.
+        """
+        adapter = self._need_adapter("update")
+        path = _href_path(self._need_href("update"))
+        resp = adapter.update_by_path(self, self.etag, path, timeout=timeout)
+        return type(self).wrap(resp)
+
+    def refresh(self, use_etag: bool = True) -> "EntryWrapper":
+        """Re-read this object (SPEC W1.5).
+
+        With ``use_etag`` an unchanged object (HTTP 304) returns ``self``;
+        otherwise a new wrapper.
+        """
+        adapter = self._need_adapter("refresh")
+        href = self._need_href("refresh")
+        resp = adapter.read_by_href(href, etag=self.etag if use_etag else None)
+        if resp.status == c.HTTP_NOT_MODIFIED:
+            return self
+        return type(self).wrap(resp)
+
+    def create(self, parent_type=None, parent_uuid=None, parent=None
+               ) -> "EntryWrapper":
+        """PUT this new object, as ROOT or as a CHILD of a parent (W1.6)."""
+        adapter = self._need_adapter("create")
+        ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
+        if ptype is None:
+            resp = adapter.create(self, self.schema_type)
+        else:
+            resp = adapter.create(self, ptype, root_id=puuid,
+                                  child_type=self.schema_type)
+        return type(self).wrap(resp)
+
+    def delete(self) -> None:
+        """DELETE this object."""
+        adapter = self._need_adapter("delete")
+        adapter.delete_by_href(self._need_href("delete"), etag=self.etag)
+
+    # -- getters -------------------------------------------------------------
+
+    @classmethod
+    def get(cls, adapter, uuid: Optional[str] = None, parent_type=None,
+            parent_uuid=None, parent=None, xag=None):
+        """GET and wrap one object (``uuid`` given) or the feed (W1.2)."""
+        ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
+        if ptype is None:
+            resp = adapter.read(cls.schema_type, root_id=uuid, xag=xag)
+        else:
+            resp = adapter.read(ptype, root_id=puuid,
+                                child_type=cls.schema_type, child_id=uuid,
+                                xag=xag)
+        return cls.wrap(resp)
+
+    @classmethod
+    def getter(cls, adapter, entry_uuid: Optional[str] = None,
+               parent_class=None, parent_uuid=None, xag=None, parent=None):
+        """A deferred GET: :class:`EntryWrapperGetter` for one object, or
+        :class:`FeedGetter` when ``entry_uuid`` is None (W1.2)."""
+        if entry_uuid is None:
+            return FeedGetter(adapter, cls, parent_class=parent_class,
+                              parent_uuid=parent_uuid, xag=xag, parent=parent)
+        return EntryWrapperGetter(adapter, cls, entry_uuid,
+                                  parent_class=parent_class,
+                                  parent_uuid=parent_uuid, xag=xag,
+                                  parent=parent)
+
+
+def _check_entry_class(entry_class) -> None:
+    if not (isinstance(entry_class, type)
+            and issubclass(entry_class, EntryWrapper)):
+        raise ValueError(_("entry_class must be an EntryWrapper subclass "
+                           "(for example LPAR); got %r.") % (entry_class,))
+
+
+class EntryWrapperGetter:
+    """A deferred, cached GET of one object (SPEC W2).
+
+    ``get()`` does the GET the first time and returns the cached wrapper
+    after that; ``get(refresh=True)`` refreshes the cached wrapper.
+    """
+
+    def __init__(self, adapter, entry_class: Type[EntryWrapper],
+                 entry_uuid: str, parent_class=None, parent_uuid=None,
+                 xag=None, parent=None):
+        _check_entry_class(entry_class)
+        if not entry_uuid:
+            raise ValueError(_("An EntryWrapperGetter needs the UUID of the "
+                               "object to get."))
+        self.adapter = adapter
+        self.entry_class = entry_class
+        self.entry_uuid = entry_uuid
+        self.parent_type, self.parent_uuid = resolve_parent(
+            parent_class, parent_uuid, parent)
+        self.xag = xag
+        self.cache: Optional[EntryWrapper] = None
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return "<EntryWrapperGetter %s %s>" % (self.entry_class.__name__,
+                                               self.entry_uuid)
+
+    @property
+    def uuid(self) -> str:
+        """The UUID of the object this getter fetches (the lock key, T1.1)."""
+        return self.entry_uuid
+
+    def get(self, refresh: bool = False) -> EntryWrapper:
+        with self._lock:
+            if self.cache is None:
+                self.cache = self.entry_class.get(
+                    self.adapter, uuid=self.entry_uuid,
+                    parent_type=self.parent_type,
+                    parent_uuid=self.parent_uuid, xag=self.xag)
+            elif refresh:
+                self.cache = self.cache.refresh()
+            return self.cache
+
+
+class FeedGetter:
+    """A deferred, cached GET of a whole feed (SPEC W2).
+
+    ``get()`` fetches once; ``refresh=True`` refreshes each cached entry
+    (etag-checked, so unchanged ones cost a 304); ``refetch=True`` GETs the
+    feed again.
+    """
+
+    def __init__(self, adapter, entry_class: Type[EntryWrapper],
+                 parent_class=None, parent_uuid=None, xag=None, parent=None):
+        _check_entry_class(entry_class)
+        self.adapter = adapter
+        self.entry_class = entry_class
+        self.parent_type, self.parent_uuid = resolve_parent(
+            parent_class, parent_uuid, parent)
+        self.xag = xag
+        self.cache: Optional[List[EntryWrapper]] = None
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return "<FeedGetter %s>" % self.entry_class.__name__
+
+    def _fetch(self) -> List[EntryWrapper]:
+        return self.entry_class.get(self.adapter, parent_type=self.parent_type,
+                                    parent_uuid=self.parent_uuid, xag=self.xag)
+
+    def get(self, refresh: bool = False, refetch: bool = False
+            ) -> List[EntryWrapper]:
+        with self._lock:
+            if self.cache is None or refetch:
+                self.cache = self._fetch()
+            elif refresh:
+                self.cache = [wrapper.refresh() for wrapper in self.cache]
+            return self.cache
+
+
+class UUIDFeedGetter(FeedGetter):
+    """A feed built from single GETs of the given UUIDs (SPEC W2).
+
+    Useful when only some objects of a large feed are wanted.
+    """
+
+    def __init__(self, adapter, entry_class: Type[EntryWrapper],
+                 uuid_list: Sequence[str], parent_class=None,
+                 parent_uuid=None, xag=None, parent=None):
+        super().__init__(adapter, entry_class, parent_class=parent_class,
+                         parent_uuid=parent_uuid, xag=xag, parent=parent)
+        if isinstance(uuid_list, str):
+            raise ValueError(_("uuid_list must be a list of UUIDs, not a "
+                               "single string."))
+        self.uuid_list = list(uuid_list)
+
+    def _fetch(self) -> List[EntryWrapper]:
+        return [self.entry_class.get(self.adapter, uuid=uuid,
+                                     parent_type=self.parent_type,
+                                     parent_uuid=self.parent_uuid,
+                                     xag=self.xag)
+                for uuid in self.uuid_list]
