@@ -1,0 +1,331 @@
+"""Call a function again when it fails in a way worth retrying (SPEC R1, R2).
+
+:func:`retry` is a decorator factory.  The decorated function is called up
+to ``tries`` times; between calls a *delay function* waits and an *argmod
+function* may rewrite the arguments (for example :func:`refresh_wrapper`
+re-fetches the wrapper after an etag mismatch).
+
+Delay functions
+---------------
+A delay function is called as ``delay_func(try, tries, *args, **kwargs)``
+after try number ``try`` failed and before the next one.  The ones here
+sleep through :func:`sleep`, which honours a deadline set with
+:func:`deadline_scope` (``entry_transaction(deadline=...)`` uses it), so a
+bounded transaction never sleeps past its end.  A custom delay function
+that wants the same should call :func:`sleep` instead of ``time.sleep``.
+
+Tests never need to wait: pass ``delay_func=NO_DELAY`` or patch
+``time.sleep``.
+"""
+
+import contextlib
+import functools
+import random
+import threading
+import time
+from typing import Callable, Iterator, Optional
+
+from oslo_log import log as logging
+
+from pypvm_tx import const as c
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+#: HTTP statuses retried by default: only the etag mismatch.
+DFT_RETRY_CODES = frozenset({c.HTTP_PRECONDITION_FAILED})
+
+
+def NO_TEST(*args, **kwargs) -> bool:
+    """A ``test_func`` that always allows the retry."""
+    return True
+
+
+def NO_CHECKER(*args, **kwargs) -> bool:
+    """A ``resp_checker`` that never asks for a retry."""
+    return False
+
+
+def NO_DELAY(*args, **kwargs) -> None:
+    """A ``delay_func`` that retries at once."""
+    return None
+
+
+def NO_ARGMOD(this_try, max_tries, *args, **kwargs):
+    """An ``argmod_func`` that leaves the arguments as they are."""
+    return args, kwargs
+
+
+# --------------------------------------------------------------------------
+# Deadline-aware sleeping
+# --------------------------------------------------------------------------
+
+_deadline = threading.local()
+
+
+def sleep_deadline() -> Optional[float]:
+    """The ``time.monotonic()`` value sleeps must end by in this thread."""
+    return getattr(_deadline, "expires_at", None)
+
+
+@contextlib.contextmanager
+def deadline_scope(expires_at: Optional[float]) -> Iterator[None]:
+    """Make :func:`sleep` in this thread end no later than ``expires_at``.
+
+    ``expires_at`` is a ``time.monotonic()`` value, or None for no bound.
+    Scopes nest: the earliest deadline wins.
+    """
+    previous = sleep_deadline()
+    effective = expires_at
+    if previous is not None and (effective is None or previous < effective):
+        effective = previous
+    _deadline.expires_at = effective
+    try:
+        yield
+    finally:
+        _deadline.expires_at = previous
+
+
+def sleep(seconds: float) -> None:
+    """Sleep ``seconds``, cut short at this thread's deadline if one is set."""
+    expires_at = sleep_deadline()
+    if expires_at is not None:
+        seconds = min(seconds, expires_at - time.monotonic())
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------
+# Delay functions (R2)
+# --------------------------------------------------------------------------
+
+#: The waits of :func:`STEPPED_DELAY` after tries 1, 2, 3, ...; the last
+#: value repeats.
+STEPPED_DELAY_STEPS = (0.0, 0.5, 2.0, 6.5, 20.0, 30.0)
+
+#: The ``(min, max)`` ranges of :func:`STEPPED_RANDOM_DELAY`, one per sixth
+#: of the tries used.
+STEPPED_RANDOM_RANGES = ((0.0, 0.0), (0.0, 1.0), (0.5, 4.0), (2.0, 13.0),
+                         (6.5, 30.0), (0.0, 60.0))
+
+
+def STEPPED_DELAY(attempt, max_attempts, *args, **kwargs):
+    """Wait longer after each failure: 0, 0.5, 2, 6.5, 20, then 30 seconds."""
+    index = min(max(attempt, 1), len(STEPPED_DELAY_STEPS)) - 1
+    sleep(STEPPED_DELAY_STEPS[index])
+
+
+def stepped_random_range(attempt: int, max_attempts: int):
+    """The ``(min, max)`` wait :func:`STEPPED_RANDOM_DELAY` draws from.
+
+    The range steps up with the fraction of the tries used: after tries in
+    the first sixth the wait is 0 (with 60 tries, the first ten retries are
+    immediate), in the last sixth it is anywhere from 0 to 60 seconds.
+    """
+    steps = len(STEPPED_RANDOM_RANGES)
+    max_attempts = max(max_attempts, 1)
+    # ceil(steps * attempt / max_attempts) - 1, in integers.
+    index = (steps * max(attempt, 1) + max_attempts - 1) // max_attempts - 1
+    return STEPPED_RANDOM_RANGES[min(max(index, 0), steps - 1)]
+
+
+def STEPPED_RANDOM_DELAY(attempt, max_attempts, *args, **kwargs):
+    """Wait a random time whose range grows with the fraction of tries used.
+
+    Ranges: 0, 0-1, 0.5-4, 2-13, 6.5-30 and 0-60 seconds, one per sixth of
+    ``max_attempts`` (see :func:`stepped_random_range`).  The randomness
+    spreads out agents that collided on the same object.
+    """
+    low, high = stepped_random_range(attempt, max_attempts)
+    if high > 0:
+        sleep(random.uniform(low, high))
+
+
+def gen_random_delay(min_s: float = 0, max_s: float = 10) -> Callable:
+    """Build a delay function that waits a random time in ``[min_s, max_s]``.
+
+    :raises ValueError: a bound is negative or ``min_s > max_s``.
+    """
+    if min_s < 0 or max_s < 0 or min_s > max_s:
+        raise ValueError(_("gen_random_delay needs 0 <= min_s <= max_s; got "
+                           "min_s=%(min)r, max_s=%(max)r.") % {
+            "min": min_s, "max": max_s})
+
+    def random_delay(attempt, max_attempts, *args, **kwargs):
+        sleep(random.uniform(min_s, max_s))
+
+    return random_delay
+
+
+def refresh_wrapper(trynum, maxtries, *args, **kwargs):
+    """An ``argmod_func`` that re-fetches the wrapper in the first argument.
+
+    It calls ``refresh(use_etag=False)`` so the retry always starts from
+    the server's current state, discarding any local changes the failed
+    try made to the wrapper.
+    """
+    args = list(args)
+    args[0] = args[0].refresh(use_etag=False)
+    return args, kwargs
+
+
+# --------------------------------------------------------------------------
+# The decorator (R1)
+# --------------------------------------------------------------------------
+
+def _check_options(tries, delay_func, retry_except, http_codes, test_func,
+                   resp_checker, argmod_func):
+    if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
+        raise ValueError(_("retry tries must be an integer of at least 1; "
+                           "got %r.") % (tries,))
+    for name, func in (("delay_func", delay_func),
+                       ("resp_checker", resp_checker),
+                       ("argmod_func", argmod_func),
+                       ("test_func", test_func)):
+        if func is not None and not callable(func):
+            raise TypeError(_("retry %(name)s must be callable (or None); "
+                              "got %(value)r.") % {"name": name,
+                                                   "value": func})
+    if retry_except is not None:
+        excs = retry_except if isinstance(retry_except, tuple) else (
+            retry_except,)
+        if not all(isinstance(e, type) and issubclass(e, BaseException)
+                   for e in excs):
+            raise TypeError(_("retry retry_except must be an exception class "
+                              "or a tuple of them; got %r.") % (retry_except,))
+    try:
+        frozenset(http_codes or ())
+    except TypeError:
+        raise TypeError(_("retry http_codes must be a collection of HTTP "
+                          "status integers; got %r.") % (http_codes,)) from None
+
+
+class _Retrier:
+    """The state of one ``@retry`` decoration; calls are independent."""
+
+    def __init__(self, func, tries, delay_func, retry_except, http_codes,
+                 test_func, resp_checker, limit_except, argmod_func):
+        self.func = func
+        self.tries = tries
+        self.delay_func = delay_func or NO_DELAY
+        if retry_except is None:
+            retry_except = ()
+        elif not isinstance(retry_except, tuple):
+            retry_except = (retry_except,)
+        self.retry_except = retry_except
+        self.http_codes = frozenset(http_codes or ())
+        self.test_func = test_func
+        self.resp_checker = resp_checker or NO_CHECKER
+        self.limit_except = limit_except
+        self.argmod_func = argmod_func or NO_ARGMOD
+
+    def _give_up(self, exc):
+        """Raise ``limit_except`` (if given) or re-raise ``exc``."""
+        if self.limit_except is not None:
+            raise self.limit_except from exc
+        raise exc
+
+    def _should_retry(self, exc, try_, args, kwargs) -> bool:
+        """Whether a candidate ``exc`` (from try ``try_``) earns a retry."""
+        if self.test_func is None:
+            return True
+        return bool(self.test_func(exc, try_, self.tries, *args, **kwargs))
+
+    def _is_candidate(self, exc) -> bool:
+        """Whether ``exc`` is one this decorator considers at all."""
+        if isinstance(exc, pvmex.HttpError):
+            if self.test_func is not None:
+                return True
+            status = getattr(exc.response, "status", None)
+            return (status in self.http_codes
+                    or isinstance(exc, self.retry_except))
+        return isinstance(exc, self.retry_except)
+
+    def __call__(self, *args, **kwargs):
+        tries = self.tries
+        for try_ in range(1, tries + 1):
+            try:
+                resp = self.func(*args, **kwargs)
+            except Exception as exc:
+                if not self._is_candidate(exc):
+                    raise
+                if not self._should_retry(exc, try_, args, kwargs):
+                    self._give_up(exc)
+                if try_ == tries:
+                    LOG.warning(_("Giving up on %(func)s after %(tries)d "
+                                  "tries; the last failure was: %(exc)s"),
+                                {"func": self._name, "tries": tries,
+                                 "exc": exc})
+                    self._give_up(exc)
+                self._log_retry(try_, exc)
+            else:
+                if try_ == tries or not self.resp_checker(
+                        resp, try_, tries, *args, **kwargs):
+                    return resp
+                self._log_retry(try_, None)
+            self.delay_func(try_, tries, *args, **kwargs)
+            args, kwargs = self.argmod_func(try_, tries, *args, **kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _name(self):
+        return getattr(self.func, "__qualname__", repr(self.func))
+
+    def _log_retry(self, try_, exc):
+        if exc is None:
+            cause = _("the response checker asked for a retry")
+        elif isinstance(exc, pvmex.HttpError):
+            cause = _("HTTP %(status)s on %(path)s") % {
+                "status": getattr(exc.response, "status", "?"),
+                "path": getattr(exc.response, "reqpath", "?")}
+        else:
+            cause = "%s: %s" % (type(exc).__name__, exc)
+        LOG.warning(_("Try %(try)d of %(tries)d of %(func)s failed (%(cause)s); "
+                      "retrying."), {"try": try_, "tries": self.tries,
+                                     "func": self._name, "cause": cause})
+
+
+def retry(tries: int = 3, delay_func: Callable = NO_DELAY, retry_except=None,
+          http_codes=DFT_RETRY_CODES, test_func: Optional[Callable] = None,
+          resp_checker: Callable = NO_CHECKER, limit_except=None,
+          argmod_func: Callable = NO_ARGMOD):
+    """Decorate a function so that it is called up to ``tries`` times.
+
+    :param tries: the most calls made (at least 1).
+    :param delay_func: ``delay_func(try, tries, *args, **kwargs)`` runs
+        before each retry; see the module docstring.
+    :param retry_except: an exception class, or a tuple of them, that is
+        also retried.
+    :param http_codes: statuses of :class:`~pypvm_tx.exceptions.HttpError`
+        that are retried (default: 412 only); other ``HttpError``\\ s
+        propagate at once.
+    :param test_func: ``test_func(exc, try, tries, *args, **kwargs)``; when
+        given, it alone decides whether an ``HttpError`` (of any status) or
+        a ``retry_except`` exception is retried.
+    :param resp_checker: ``resp_checker(resp, try, tries, *args, **kwargs)``;
+        truthy asks for a retry although no exception was raised.  The
+        last try's response is returned whatever it says.
+    :param limit_except: an exception (instance or class) raised instead of
+        the last one when the tries run out or ``test_func`` declines.
+    :param argmod_func: ``argmod_func(try, tries, *args, **kwargs)`` returns
+        ``(args, kwargs)`` for the next try; it runs after ``delay_func``.
+    :raises ValueError: ``tries`` is not a positive integer.
+    :raises TypeError: a function option is not callable, ``retry_except``
+        is not an exception class or tuple of them, or ``http_codes`` is not
+        a collection.
+    """
+    _check_options(tries, delay_func, retry_except, http_codes, test_func,
+                   resp_checker, argmod_func)
+
+    def decorate(func):
+        retrier = _Retrier(func, tries, delay_func, retry_except, http_codes,
+                           test_func, resp_checker, limit_except, argmod_func)
+
+        @functools.wraps(func)
+        def retrying(*args, **kwargs):
+            return retrier(*args, **kwargs)
+
+        return retrying
+
+    return decorate
