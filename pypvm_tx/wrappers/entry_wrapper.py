@@ -193,7 +193,8 @@ class ElementWrapper(Wrapper):
     def bld_element(cls) -> etree._Element:
         """A new, empty element of this wrapper's schema type."""
         return etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
-                             attrib={"schemaVersion": c.SCHEMA_VERSION})
+                             attrib={"schemaVersion": c.SCHEMA_VERSION},
+                             nsmap={None: cls.schema_ns})
 
     @classmethod
     def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
@@ -410,7 +411,8 @@ class EntryWrapper(Wrapper):
     def bld(cls, adapter) -> "EntryWrapper":
         """A new, empty object of this type, ready to fill in and create()."""
         element = etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
-                                attrib={"schemaVersion": c.SCHEMA_VERSION})
+                                attrib={"schemaVersion": c.SCHEMA_VERSION},
+                                nsmap={None: cls.schema_ns})
         if cls.has_metadata:
             meta = etree.SubElement(element, "{%s}Metadata" % cls.schema_ns)
             etree.SubElement(meta, "{%s}Atom" % cls.schema_ns)
