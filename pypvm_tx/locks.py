@@ -1,0 +1,348 @@
+"""Per-UUID locks for entry transactions (SPEC T7, T1.2, T1.8).
+
+Two pieces live here:
+
+* The **held record**: which entry UUIDs the current thread holds (or
+  has inherited from the thread that submitted its work, see T6).  A
+  nested transaction on a UUID in the record runs without locking again,
+  which is what makes :func:`~pypvm_tx.transaction.entry_transaction`
+  re-entrant.
+* **Lock providers**: where the lock itself comes from.
+  :class:`InProcessLockProvider` (the default) serialises threads of this
+  process; :class:`FileLockProvider` also serialises processes on one
+  host.  A provider for agents on several hosts (tooz) plugs in the same
+  way: subclass :class:`LockProvider` and implement ``_acquire`` and
+  ``_release``.
+
+Correctness never depends on these locks: the etag check on every POST
+is what prevents lost updates.  The lock only keeps agents from wasting
+work on retries.
+
+Lock names are the UUID lower-cased behind a private prefix
+(:data:`LOCK_PREFIX`), kept in containers private to each provider, so
+they never collide with other users of oslo.concurrency.  Lock objects
+live only while someone holds or waits for them: the providers keep no
+table that grows with the number of distinct UUIDs ever locked.
+"""
+
+import abc
+import os
+import threading
+import time
+from typing import Any, FrozenSet, Optional
+
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+#: Prefix of every lock name (and lock file name) pypvm_tx uses.
+LOCK_PREFIX = "pypvm_tx-entry-"
+
+_EMPTY: FrozenSet[str] = frozenset()
+
+
+class LockTimeout(pvmex.Error):
+    """A lock was not obtained within the time allowed (a deadline)."""
+
+    msg_fmt = _("Timed out after %(timeout).3f s waiting for the lock on "
+                "entry %(uuid)s.")
+
+    def __init__(self, uuid, timeout):
+        self.uuid = uuid
+        self.timeout = timeout
+        super().__init__(uuid=uuid, timeout=timeout)
+
+
+def lock_key(uuid) -> str:
+    """The normalised key of ``uuid``: a lower-case string.
+
+    :raises ValueError: ``uuid`` is None or empty.
+    """
+    if not uuid:
+        raise ValueError(_("An entry lock needs the entry's UUID (a "
+                           "non-empty string); got %r.") % (uuid,))
+    return str(uuid).lower()
+
+
+# --------------------------------------------------------------------------
+# The held record (T1.2)
+# --------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def held_uuids() -> FrozenSet[str]:
+    """The lock keys this thread holds or inherited (an immutable set)."""
+    return getattr(_local, "held", _EMPTY)
+
+
+def is_held(uuid) -> bool:
+    """Whether this thread holds (or inherited) the lock on ``uuid``."""
+    return lock_key(uuid) in held_uuids()
+
+
+class inherited:  # noqa: N801 - used like a function: ``with inherited(x)``
+    """Context manager: treat ``keys`` as held by this thread while inside.
+
+    :class:`~pypvm_tx.transaction.ContextThreadPoolExecutor` uses it to
+    run submitted work with the submitting thread's locks (T6): the
+    submitter holds them for as long as it waits for that work.
+    """
+
+    __slots__ = ("_keys", "_previous")
+
+    def __init__(self, keys: FrozenSet[str]):
+        self._keys = keys
+
+    def __enter__(self):
+        self._previous = held_uuids()
+        if self._keys:
+            _local.held = self._previous | self._keys
+        return self
+
+    def __exit__(self, *exc_info):
+        _local.held = self._previous
+        return False
+
+
+class hold:  # noqa: N801 - used like a function: ``with hold(uuid)``
+    """Context manager: hold the lock on ``uuid`` unless already held.
+
+    If this thread already holds (or inherited) ``uuid``, nothing is
+    locked again.  Otherwise the lock is taken from ``provider`` (the
+    default provider if None), recorded as held, and released on exit,
+    exceptions included.
+
+    :param timeout: seconds to wait for the lock; None waits forever.
+    :raises LockTimeout: the lock was not obtained within ``timeout``.
+    """
+
+    __slots__ = ("_key", "_provider", "_timeout", "_handle", "_previous")
+
+    def __init__(self, uuid, provider: Optional["LockProvider"] = None,
+                 timeout: Optional[float] = None):
+        self._key = lock_key(uuid)
+        self._provider = provider
+        self._timeout = timeout
+        self._handle = None
+        self._previous = None
+
+    def __enter__(self):
+        previous = held_uuids()
+        if self._key in previous:
+            return self
+        provider = self._provider
+        if provider is None:
+            provider = _default_provider
+        self._handle = provider.acquire(self._key, timeout=self._timeout)
+        self._provider = provider
+        self._previous = previous
+        _local.held = previous | {self._key}
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            _local.held = self._previous
+            self._previous = None
+            handle, self._handle = self._handle, None
+            self._provider.release(handle)
+        return False
+
+
+# --------------------------------------------------------------------------
+# Providers (T7)
+# --------------------------------------------------------------------------
+
+class LockProvider(abc.ABC):
+    """Where per-entry locks come from.
+
+    Users call :meth:`acquire` / :meth:`release` or the :meth:`lock`
+    context manager.  Subclasses implement :meth:`_acquire` and
+    :meth:`_release`, which receive the full lock name
+    (``LOCK_PREFIX + uuid.lower()``).
+
+    Providers are not re-entrant by themselves; re-entrancy per thread is
+    provided by :class:`hold` and the held record.
+    """
+
+    @staticmethod
+    def lock_name(uuid) -> str:
+        """The private lock name of ``uuid`` (case-insensitive)."""
+        return LOCK_PREFIX + lock_key(uuid)
+
+    def acquire(self, uuid, timeout: Optional[float] = None) -> Any:
+        """Block until the lock on ``uuid`` is held; return its handle.
+
+        :param timeout: seconds to wait; None waits forever.
+        :raises LockTimeout: not obtained within ``timeout``.
+        """
+        if timeout is not None and timeout < 0:
+            timeout = 0
+        return self._acquire(self.lock_name(uuid), uuid, timeout)
+
+    def release(self, handle) -> None:
+        """Release a lock obtained from :meth:`acquire`."""
+        self._release(handle)
+
+    def lock(self, uuid, timeout: Optional[float] = None) -> "_Locked":
+        """Context manager holding the lock on ``uuid`` (not re-entrant)."""
+        return _Locked(self, uuid, timeout)
+
+    @abc.abstractmethod
+    def _acquire(self, name: str, uuid, timeout: Optional[float]) -> Any:
+        """Take lock ``name``; return a handle for :meth:`_release`.
+
+        Raise :class:`LockTimeout` (with ``uuid``) when ``timeout`` (None
+        for forever) passes first.
+        """
+
+    @abc.abstractmethod
+    def _release(self, handle) -> None:
+        """Release the lock behind ``handle``."""
+
+
+class _Locked:
+    __slots__ = ("_provider", "_uuid", "_timeout", "_handle")
+
+    def __init__(self, provider, uuid, timeout):
+        self._provider = provider
+        self._uuid = uuid
+        self._timeout = timeout
+
+    def __enter__(self):
+        self._handle = self._provider.acquire(self._uuid, self._timeout)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._provider.release(self._handle)
+        return False
+
+
+class InProcessLockProvider(LockProvider):
+    """Locks among the threads of this process (the default).
+
+    Built on oslo.concurrency ``lockutils`` internal semaphores kept in a
+    container private to this provider, which holds them weakly: a lock
+    exists only while some thread holds or waits for it, so locking any
+    number of distinct UUIDs leaves nothing behind.
+    """
+
+    def __init__(self):
+        self._semaphores = lockutils.Semaphores()
+
+    def __len__(self) -> int:
+        """How many lock objects are alive now (held or waited for)."""
+        return len(self._semaphores)
+
+    def __repr__(self):
+        return "<InProcessLockProvider locks=%d>" % len(self)
+
+    def _acquire(self, name, uuid, timeout):
+        sem = lockutils.internal_lock(name, semaphores=self._semaphores)
+        # threading.Semaphore: timeout None waits forever.
+        if not sem.acquire(timeout=timeout):
+            raise LockTimeout(uuid, timeout)
+        return sem
+
+    def _release(self, handle):
+        handle.release()
+
+
+class FileLockProvider(LockProvider):
+    """Locks among the processes of one host: oslo.concurrency file locks.
+
+    Each UUID's lock is the file ``<lock_path>/pypvm_tx-entry-<uuid>``
+    (``fcntl`` locks through ``fasteners``), combined with an in-process
+    lock because file locks do not exclude threads of the same process.
+    Lock files stay on disk after use, as with every oslo.concurrency
+    external lock (removing a file others may be waiting on is unsafe);
+    their number is bounded by the number of objects, and no lock object
+    stays in memory.
+
+    :param lock_path: the directory for lock files, shared by every
+        process that must be serialised; created if missing.
+    :raises ValueError: ``lock_path`` is empty or not a path.
+    """
+
+    def __init__(self, lock_path):
+        if not isinstance(lock_path, (str, os.PathLike)) or not os.fspath(
+                lock_path):
+            raise ValueError(_("FileLockProvider needs lock_path, the "
+                               "directory for lock files (a non-empty str or "
+                               "path); got %r.") % (lock_path,))
+        self.lock_path = os.fspath(lock_path)
+        self._threads = InProcessLockProvider()
+
+    def __repr__(self):
+        return "<FileLockProvider lock_path=%r>" % self.lock_path
+
+    def _acquire(self, name, uuid, timeout):
+        start = time.monotonic()
+        thread_lock = self._threads._acquire(name, uuid, timeout)
+        try:
+            file_lock = lockutils.external_lock(name, lock_path=self.lock_path)
+            if timeout is None:
+                got = file_lock.acquire(blocking=True)
+            else:
+                left = max(timeout - (time.monotonic() - start), 0)
+                got = file_lock.acquire(blocking=True, timeout=left)
+            if not got:
+                raise LockTimeout(uuid, timeout)
+        except BaseException:
+            self._threads._release(thread_lock)
+            raise
+        return thread_lock, file_lock
+
+    def _release(self, handle):
+        thread_lock, file_lock = handle
+        try:
+            file_lock.release()
+        finally:
+            self._threads._release(thread_lock)
+
+
+# --------------------------------------------------------------------------
+# The process-wide default
+# --------------------------------------------------------------------------
+
+_default_provider: LockProvider = InProcessLockProvider()
+
+
+def get_default_provider() -> LockProvider:
+    """The provider used when none is chosen per use."""
+    return _default_provider
+
+
+def set_default_provider(provider: Optional[LockProvider]) -> None:
+    """Install ``provider`` process-wide; None restores a fresh in-process one.
+
+    Install it before transactions run: a UUID locked through one
+    provider is not excluded by another.
+
+    :raises TypeError: ``provider`` is not a :class:`LockProvider`.
+    """
+    global _default_provider
+    if provider is None:
+        provider = InProcessLockProvider()
+    elif not isinstance(provider, LockProvider):
+        raise TypeError(_("set_default_provider needs a LockProvider (for "
+                          "example InProcessLockProvider() or "
+                          "FileLockProvider(lock_path=...)) or None; got "
+                          "%r.") % (provider,))
+    _default_provider = provider
+
+
+def check_provider(provider, what: str) -> Optional[LockProvider]:
+    """Validate a per-use ``lock_provider`` option (None = the default).
+
+    :raises TypeError: it is neither None nor a :class:`LockProvider`.
+    """
+    if provider is not None and not isinstance(provider, LockProvider):
+        raise TypeError(_("%(what)s lock_provider must be a LockProvider or "
+                          "None (the process default); got %(value)r.") % {
+            "what": what, "value": provider})
+    return provider

@@ -1,0 +1,294 @@
+"""Unit tests of pypvm_tx.locks (SPEC T7, T1.2, T1.8), with real threads."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from oslo_concurrency import lockutils
+
+from pypvm_tx import locks
+
+WAIT = 10  # seconds: a bound on every wait, so a bug fails instead of hanging
+
+
+class RecordingProvider(locks.LockProvider):
+    """An in-process provider that records every acquire and release."""
+
+    def __init__(self):
+        self.inner = locks.InProcessLockProvider()
+        self.events = []
+
+    def _acquire(self, name, uuid, timeout):
+        handle = self.inner._acquire(name, uuid, timeout)
+        self.events.append(("lock", name))
+        return handle
+
+    def _release(self, handle):
+        self.events.append(("unlock",))
+        self.inner._release(handle)
+
+
+@pytest.fixture
+def default_provider():
+    """Restore the process-wide default provider after the test."""
+    saved = locks.get_default_provider()
+    yield
+    locks.set_default_provider(saved)
+
+
+def run_in_thread(func):
+    result = {}
+
+    def target():
+        try:
+            result["value"] = func()
+        except BaseException as exc:  # pragma: no cover - reported below
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, result
+
+
+# ------------------------------------------------------------ names (T1.8)
+
+def test_t1_8_lock_names_prefixed_and_case_insensitive():
+    """T1.8: names are the lower-cased UUID behind a private prefix."""
+    assert locks.LockProvider.lock_name("AbC-1") == "pypvm_tx-entry-abc-1"
+    assert locks.lock_key("AbC-1") == "abc-1"
+
+
+@pytest.mark.parametrize("bad", [None, ""])
+def test_t1_8_lock_key_needs_a_uuid(bad):
+    """T1.8: a missing UUID is refused with a message saying what is needed."""
+    with pytest.raises(ValueError, match="non-empty string"):
+        locks.lock_key(bad)
+
+
+def test_t1_8_same_uuid_in_other_case_is_the_same_lock():
+    """T1.8: 'ABC' and 'abc' are one lock."""
+    provider = locks.InProcessLockProvider()
+    handle = provider.acquire("ABC")
+    try:
+        with pytest.raises(locks.LockTimeout):
+            provider.acquire("abc", timeout=0)
+    finally:
+        provider.release(handle)
+
+
+def test_t1_8_kept_apart_from_other_oslo_lock_users():
+    """T1.8: an oslo lockutils lock named like the UUID does not block ours."""
+    provider = locks.InProcessLockProvider()
+    with lockutils.lock("abc"), lockutils.lock(locks.LOCK_PREFIX + "abc"):
+        handle = provider.acquire("abc", timeout=0)
+        provider.release(handle)
+
+
+# ------------------------------------------------------ in-process (T7) ---
+
+def test_t7_same_uuid_serialises_across_threads():
+    """T7/T1.1: a second thread waits until the first releases."""
+    provider = locks.InProcessLockProvider()
+    order = []
+    handle = provider.acquire("u1")
+
+    def second():
+        with provider.lock("u1"):
+            order.append("second")
+
+    thread, result = run_in_thread(second)
+    time.sleep(0.05)
+    order.append("first releases")
+    provider.release(handle)
+    thread.join(WAIT)
+    assert not thread.is_alive() and "error" not in result
+    assert order == ["first releases", "second"]
+
+
+def test_t7_different_uuids_overlap():
+    """T7/T1.1: locks on different UUIDs are held at the same time."""
+    provider = locks.InProcessLockProvider()
+    both_held = threading.Barrier(2, timeout=WAIT)
+
+    def hold_and_meet(uuid):
+        with provider.lock(uuid):
+            both_held.wait()  # BrokenBarrierError if they cannot overlap
+        return True
+
+    threads = [run_in_thread(lambda u=u: hold_and_meet(u))
+               for u in ("u1", "u2")]
+    for thread, result in threads:
+        thread.join(WAIT)
+        assert result == {"value": True}
+
+
+def test_t7_acquire_timeout_raises_lock_timeout():
+    """T7: a bounded wait raises LockTimeout naming the UUID."""
+    provider = locks.InProcessLockProvider()
+    handle = provider.acquire("busy")
+    try:
+        thread, result = run_in_thread(
+            lambda: provider.acquire("busy", timeout=0.05))
+        thread.join(WAIT)
+        assert isinstance(result["error"], locks.LockTimeout)
+        assert "busy" in str(result["error"])
+    finally:
+        provider.release(handle)
+    provider.release(provider.acquire("busy", timeout=0))
+
+
+def test_t7_lock_table_does_not_grow_with_distinct_uuids():
+    """T7: locking 100,000 distinct UUIDs keeps no lock objects alive."""
+    provider = locks.InProcessLockProvider()
+    most_alive = 0
+    for i in range(100_000):
+        with locks.hold("uuid-%d" % i, provider=provider):
+            most_alive = max(most_alive, len(provider))
+    assert most_alive == 1
+    assert len(provider) == 0
+
+
+def test_t7_default_provider_table_does_not_grow(default_provider):
+    """T7: the same holds for the process-wide default provider."""
+    provider = locks.InProcessLockProvider()
+    locks.set_default_provider(provider)
+    for i in range(100_000):
+        with locks.hold("default-%d" % i):
+            pass
+    assert len(provider) == 0
+
+
+# ------------------------------------------------ held record (T1.2) -------
+
+def test_t1_2_hold_is_reentrant_per_thread():
+    """T1.2: a nested hold on a held UUID (any case) does not lock again."""
+    provider = RecordingProvider()
+    with locks.hold("ABC", provider=provider):
+        assert locks.is_held("abc")
+        with locks.hold("abc", provider=provider):
+            with locks.hold("other", provider=provider):
+                assert locks.held_uuids() == {"abc", "other"}
+            assert locks.held_uuids() == {"abc"}
+    assert locks.held_uuids() == frozenset()
+    assert provider.events == [("lock", "pypvm_tx-entry-abc"),
+                               ("lock", "pypvm_tx-entry-other"), ("unlock",),
+                               ("unlock",)]
+
+
+def test_t1_2_hold_releases_on_exception():
+    """T1.6/T1.2: the lock and the record are released when an error flies."""
+    provider = locks.InProcessLockProvider()
+    with pytest.raises(KeyError):
+        with locks.hold("x", provider=provider):
+            raise KeyError("boom")
+    assert not locks.is_held("x")
+    assert len(provider) == 0
+    provider.release(provider.acquire("x", timeout=0))
+
+
+def test_t1_2_held_record_is_per_thread():
+    """T1.2: another thread does not see this thread's held UUIDs."""
+    provider = locks.InProcessLockProvider()
+    with locks.hold("mine", provider=provider):
+        thread, result = run_in_thread(lambda: locks.is_held("mine"))
+        thread.join(WAIT)
+    assert result == {"value": False}
+
+
+def test_t1_2_inherited_uuids_are_not_locked_again():
+    """T1.2/T6: inside inherited(...), a hold on those UUIDs does not lock."""
+    provider = RecordingProvider()
+    with locks.hold("parent", provider=provider):
+        keys = locks.held_uuids()
+
+        def child():
+            with locks.inherited(keys):
+                with locks.hold("PARENT", provider=provider):
+                    inside = locks.held_uuids()
+            return inside, locks.held_uuids()
+
+        thread, result = run_in_thread(child)
+        thread.join(WAIT)
+    assert result["value"] == ({"parent"}, frozenset())
+    assert provider.events == [("lock", "pypvm_tx-entry-parent"),
+                               ("unlock",)]
+
+
+# --------------------------------------------------------- default ---------
+
+def test_t7_set_and_get_default_provider(default_provider):
+    """T7: set_default_provider installs one process-wide; None resets."""
+    provider = RecordingProvider()
+    locks.set_default_provider(provider)
+    assert locks.get_default_provider() is provider
+    with locks.hold("d1"):
+        pass
+    assert provider.events == [("lock", "pypvm_tx-entry-d1"), ("unlock",)]
+    locks.set_default_provider(None)
+    assert isinstance(locks.get_default_provider(),
+                      locks.InProcessLockProvider)
+
+
+def test_t7_set_default_provider_rejects_non_providers(default_provider):
+    """T7: anything else raises TypeError naming what is accepted."""
+    with pytest.raises(TypeError, match="needs a LockProvider"):
+        locks.set_default_provider("file")
+    with pytest.raises(TypeError, match="must be a LockProvider or None"):
+        locks.check_provider(object(), "entry_transaction")
+    assert locks.check_provider(None, "x") is None
+
+
+# --------------------------------------------------------- file locks -----
+
+def test_t7_file_provider_rejects_missing_lock_path():
+    """T7: FileLockProvider needs a lock_path and says so."""
+    for bad in (None, "", 3):
+        with pytest.raises(ValueError, match="needs lock_path"):
+            locks.FileLockProvider(bad)
+
+
+def test_t7_file_provider_serialises_threads(tmp_path):
+    """T7: file locks also exclude threads of the same process."""
+    provider = locks.FileLockProvider(lock_path=tmp_path / "locks")
+    handle = provider.acquire("F1")
+    assert (tmp_path / "locks" / "pypvm_tx-entry-f1").exists()
+    thread, result = run_in_thread(lambda: provider.acquire("f1", timeout=0.1))
+    thread.join(WAIT)
+    assert isinstance(result["error"], locks.LockTimeout)
+    provider.release(handle)
+    with provider.lock("f1", timeout=1):
+        pass
+
+
+CHILD = """
+import sys
+from pypvm_tx import locks
+provider = locks.FileLockProvider(lock_path=sys.argv[1])
+handle = provider.acquire("SHARED")
+print("locked", flush=True)
+sys.stdin.readline()
+provider.release(handle)
+"""
+
+
+def test_t7_file_provider_serialises_processes(tmp_path):
+    """T7: a lock held by another process excludes this one until released."""
+    provider = locks.FileLockProvider(lock_path=str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(locks.LockTimeout):
+            provider.acquire("shared", timeout=0.2)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.wait(WAIT) == 0
+        with provider.lock("shared", timeout=WAIT):
+            pass
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
