@@ -174,6 +174,21 @@ def insert_in_order(parent: etree._Element, child: etree._Element,
     parent.append(child)
 
 
+def _text(value: Optional[str]) -> str:
+    return value.strip() if value else ""
+
+
+def _same_xml(one: etree._Element, two: etree._Element) -> bool:
+    """Structural equality of two elements (see ElementWrapper.__eq__)."""
+    if (one.tag != two.tag or dict(one.attrib) != dict(two.attrib)
+            or _text(one.text) != _text(two.text)):
+        return False
+    kids_one = [k for k in one if isinstance(k.tag, str)]
+    kids_two = [k for k in two if isinstance(k.tag, str)]
+    return len(kids_one) == len(kids_two) and all(
+        _same_xml(a, b) for a, b in zip(kids_one, kids_two))
+
+
 class ElementWrapper(Wrapper):
     """A part of an object (not an Atom entry), e.g. one SCSI mapping."""
 
@@ -208,13 +223,17 @@ class ElementWrapper(Wrapper):
         return decorate
 
     def __eq__(self, other):
+        """Same element, or the same XML content: tags, attributes and
+        non-blank text, ignoring namespace prefixes and indentation (so a
+        copy parsed elsewhere still matches, e.g. for ``remove``)."""
         if not isinstance(other, ElementWrapper):
             return NotImplemented
-        return self.element is other.element or (
-            etree.tostring(self.element) == etree.tostring(other.element))
+        return self.element is other.element or _same_xml(self.element,
+                                                          other.element)
 
     def __hash__(self):
-        return id(self.element)
+        # Must agree with __eq__: equal content means an equal tag.
+        return hash(self.element.tag)
 
     def __repr__(self):
         return "<%s %s>" % (type(self).__name__, self.schema_type)
