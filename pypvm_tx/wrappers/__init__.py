@@ -1,1 +1,9 @@
-"""The object model: wrappers around PowerVM REST entries."""
+"""The object model: wrappers around PowerVM REST entries.
+
+Importing the package registers the PowerVM object wrappers (System,
+LPAR, VIOS), so ``EntryWrapper.wrap`` returns them for their XML.
+"""
+
+from pypvm_tx.wrappers import logical_partition  # noqa: F401
+from pypvm_tx.wrappers import managed_system  # noqa: F401
+from pypvm_tx.wrappers import virtual_io_server  # noqa: F401

@@ -1,0 +1,473 @@
+"""Partitions: the shared partition base, LPAR, and their memory and
+processor configurations (SPEC W3).
+
+An LPAR and a VIOS are both partitions; :class:`BasePartition` holds what
+they share (name, id, state, type, memory and processor configuration)
+and :class:`LPAR` registers it for the ``LogicalPartition`` schema type.
+
+Reading a value that is absent from the XML gives ``None``.  Setting a
+value that is absent inserts its element, and any missing parent, where
+the server's schema order puts it; the server rejects out-of-order
+elements.  Elements this module knows nothing about are never touched.
+"""
+
+from typing import Callable, Optional, Sequence
+
+from lxml import etree
+
+from pypvm_tx import const as c
+from pypvm_tx.i18n import _
+from pypvm_tx.wrappers import entry_wrapper as ewrap
+
+# -- schema orders (taken from real HMC / NovaLink responses) -------------
+
+#: Children of ``LogicalPartition`` in schema order.  The first part (up to
+#: ``ReferenceCode``) is common to every partition; VIOS has its own tail.
+LPAR_CHILD_ORDER = (
+    "Metadata", "AllowPerformanceDataCollection", "AssociatedPartitionProfile",
+    "AvailabilityPriority",
+    "CurrentAllocatedBarrierSynchronizationRegisterArrays",
+    "CurrentProcessorCompatibilityMode", "CurrentProfileSync",
+    "IsCallHomeEnabled", "IsConnectionMonitoringEnabled",
+    "IsOperationInProgress", "IsRedundantErrorPathReportingEnabled",
+    "IsTimeReferencePartition", "IsVirtualServiceAttentionLEDOn",
+    "IsVirtualTrustedPlatformModuleEnabled", "KeylockPosition",
+    "LogicalSerialNumber", "OperatingSystemVersion", "PartitionCapabilities",
+    "PartitionID", "PartitionIOConfiguration", "PartitionMemoryConfiguration",
+    "PartitionName", "PartitionProcessorConfiguration", "PartitionProfiles",
+    "PartitionState", "PartitionType", "PartitionUUID",
+    "PendingProcessorCompatibilityMode", "ProcessorPool",
+    "ProgressPartitionDataRemaining", "ProgressPartitionDataTotal",
+    "ProgressState", "ResourceMonitoringControlState",
+    "ResourceMonitoringIPAddress", "AssociatedManagedSystem",
+    "ClientNetworkAdapters", "HostEthernetAdapterLogicalPort",
+    "HostEthernetAdapterLogicalPorts", "MACAddressPrefix",
+    "IsServicePartition", "ReferenceCode", "ReferenceCodeFull",
+    "IsManagementPartition", "BootMode", "PendingSecureBoot",
+    "CurrentSecureBoot", "AssociatedPersistentMemoryConfiguration",
+    "RemoteRestartCapable", "SimplifiedRemoteRestartCapable",
+    "HasDedicatedProcessorsForMigration", "SuspendCapable",
+    "VirtualSerialNumber", "KeyStoreSize", "PartitionNVRAM", "Uptime",
+    "MigrationState", "RemoteRestartState", "PowerManagementMode",
+    "VirtualFibreChannelClientAdapters", "VirtualSCSIClientAdapters",
+)
+
+#: Children of ``PartitionMemoryConfiguration`` in schema order.
+MEM_CHILD_ORDER = (
+    "Metadata", "ActiveMemoryExpansionEnabled", "ActiveMemorySharingEnabled",
+    "BarrierSynchronizationRegisterArrayCount", "DesiredHugePageCount",
+    "DesiredMemory", "ExpansionFactor", "HardwarePageTableRatio",
+    "MaximumHugePageCount", "ManualEntitledModeEnabled", "MaximumMemory",
+    "MinimumHugePageCount", "MinimumMemory", "CurrentEntitledMemory",
+    "AutoEntitledMemoryEnabled",
+    "CurrentBarrierSynchronizationRegisterArrays", "CurrentExpansionFactor",
+    "CurrentHardwarePageTableRatio", "CurrentHugePageCount",
+    "CurrentMaximumHugePageCount", "CurrentMaximumMemory", "CurrentMemory",
+    "CurrentMinimumHugePageCount", "CurrentMemoryWeight",
+    "CurrentMinimumMemory", "MemoryExpansionHardwareAccessEnabled",
+    "MemoryEncryptionHardwareAccessEnabled", "MemoryExpansionEnabled",
+    "RedundantErrorPathReportingEnabled", "RuntimeHugePageCount",
+    "RuntimeMemory", "RuntimeMinimumMemory", "RuntimeMemoryWeight",
+    "SharedMemoryEnabled",
+)
+
+#: Children of ``PartitionProcessorConfiguration`` in schema order.
+PROC_CHILD_ORDER = (
+    "Metadata", "DedicatedProcessorConfiguration", "HasDedicatedProcessors",
+    "SharedProcessorConfiguration", "SharingMode",
+    "CurrentHasDedicatedProcessors", "CurrentSharingMode",
+    "CurrentDedicatedProcessorConfiguration", "RuntimeHasDedicatedProcessors",
+    "RuntimeSharingMode", "CurrentSharedProcessorConfiguration",
+)
+
+#: Children of ``SharedProcessorConfiguration`` in schema order.
+SHARED_PROC_CHILD_ORDER = (
+    "Metadata", "DesiredProcessingUnits", "DesiredVirtualProcessors",
+    "MaximumProcessingUnits", "MaximumVirtualProcessors",
+    "MinimumProcessingUnits", "MinimumVirtualProcessors",
+    "SharedProcessorPoolID", "UncappedWeight",
+)
+
+#: Children of ``DedicatedProcessorConfiguration`` in schema order.
+DED_PROC_CHILD_ORDER = (
+    "Metadata", "DesiredProcessors", "MaximumProcessors", "MinimumProcessors",
+)
+
+
+class LPARState:
+    """Values of ``PartitionState``."""
+
+    RUNNING = "running"
+    NOT_ACTIVATED = "not activated"
+    STARTING = "starting"
+    SHUTTING_DOWN = "shutting down"
+    ERROR = "error"
+    OPEN_FIRMWARE = "open firmware"
+    MIGRATING_RUNNING = "migrating running"
+    UNKNOWN = "unknown"
+
+
+class LPARType:
+    """Values of ``PartitionType`` (what ``env`` returns)."""
+
+    AIXLINUX = "AIX/Linux"
+    OS400 = "OS400"
+    VIOS = "Virtual IO Server"
+
+
+class SharingMode:
+    """Values of ``SharingMode``."""
+
+    CAPPED = "capped"
+    UNCAPPED = "uncapped"
+    #: (sic) the server's spelling.
+    SHARE_IDLE_PROCS = "sre idle proces"
+    SHARE_IDLE_PROCS_ALWAYS = "sre idle procs always"
+    KEEP_IDLE_PROCS = "keep idle procs"
+
+
+# -- element wrappers that may not exist yet --------------------------------
+
+
+class ConfigElement(ewrap.ElementWrapper):
+    """A configuration sub-element that is created on first write.
+
+    Reading from a configuration the server did not send gives ``None``
+    for every value.  The first value set on it inserts the element into
+    its parent in schema order (and the parent into its own parent, if
+    that was missing too), so the object written back stays valid.
+    """
+
+    def __init__(self, element: etree._Element,
+                 attach: Optional[Callable[[], None]] = None):
+        super().__init__(element)
+        self._attach = attach
+
+    @classmethod
+    def _of(cls, parent: ewrap.Wrapper, order: Sequence[str],
+            ensure_parent: Optional[Callable[[], None]] = None
+            ) -> "ConfigElement":
+        """The ``cls`` child of ``parent``: wrapped if present, else a new
+        element inserted (by ``order``) the first time a value is set."""
+        elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
+        if elem is not None:
+            return cls(elem)
+        new = cls.bld_element()
+        etree.SubElement(new, "{%s}Metadata" % cls.schema_ns).append(
+            etree.Element("{%s}Atom" % cls.schema_ns))
+
+        def attach():
+            if ensure_parent is not None:
+                ensure_parent()
+            if new.getparent() is None:
+                ewrap.insert_in_order(parent.element, new, order)
+        return cls(new, attach=attach)
+
+    @property
+    def is_present(self) -> bool:
+        """Whether the element is (now) part of the object's XML."""
+        return self._attach is None or self.element.getparent() is not None
+
+    def _ensure_attached(self) -> None:
+        if self._attach is not None:
+            self._attach()
+
+    def _set_val(self, path, value, child_orders=None):
+        self._ensure_attached()
+        return super()._set_val(path, value, child_orders=child_orders)
+
+
+@ewrap.ElementWrapper.pvm_type("PartitionMemoryConfiguration",
+                               child_order=MEM_CHILD_ORDER)
+class PartitionMemoryConfiguration(ConfigElement):
+    """A partition's memory configuration; sizes are in MB."""
+
+    @property
+    def desired(self) -> Optional[int]:
+        return self._get_val_int("DesiredMemory")
+
+    @desired.setter
+    def desired(self, value: int) -> None:
+        self._set_val("DesiredMemory", int(value))
+
+    @property
+    def min(self) -> Optional[int]:
+        return self._get_val_int("MinimumMemory")
+
+    @min.setter
+    def min(self, value: int) -> None:
+        self._set_val("MinimumMemory", int(value))
+
+    @property
+    def max(self) -> Optional[int]:
+        return self._get_val_int("MaximumMemory")
+
+    @max.setter
+    def max(self, value: int) -> None:
+        self._set_val("MaximumMemory", int(value))
+
+    @property
+    def current(self) -> Optional[int]:
+        """The memory the running partition has now (read-only)."""
+        return self._get_val_int("CurrentMemory")
+
+
+@ewrap.ElementWrapper.pvm_type("SharedProcessorConfiguration",
+                               child_order=SHARED_PROC_CHILD_ORDER)
+class SharedProcessorConfiguration(ConfigElement):
+    """Shared-processor settings: processing units and virtual processors."""
+
+    @property
+    def desired_units(self) -> Optional[float]:
+        return self._get_val_float("DesiredProcessingUnits")
+
+    @desired_units.setter
+    def desired_units(self, value: float) -> None:
+        self._set_val("DesiredProcessingUnits", _units(value))
+
+    @property
+    def min_units(self) -> Optional[float]:
+        return self._get_val_float("MinimumProcessingUnits")
+
+    @min_units.setter
+    def min_units(self, value: float) -> None:
+        self._set_val("MinimumProcessingUnits", _units(value))
+
+    @property
+    def max_units(self) -> Optional[float]:
+        return self._get_val_float("MaximumProcessingUnits")
+
+    @max_units.setter
+    def max_units(self, value: float) -> None:
+        self._set_val("MaximumProcessingUnits", _units(value))
+
+    @property
+    def desired_virtual(self) -> Optional[int]:
+        return self._get_val_int("DesiredVirtualProcessors")
+
+    @desired_virtual.setter
+    def desired_virtual(self, value: int) -> None:
+        self._set_val("DesiredVirtualProcessors", int(value))
+
+    @property
+    def min_virtual(self) -> Optional[int]:
+        return self._get_val_int("MinimumVirtualProcessors")
+
+    @min_virtual.setter
+    def min_virtual(self, value: int) -> None:
+        self._set_val("MinimumVirtualProcessors", int(value))
+
+    @property
+    def max_virtual(self) -> Optional[int]:
+        return self._get_val_int("MaximumVirtualProcessors")
+
+    @max_virtual.setter
+    def max_virtual(self, value: int) -> None:
+        self._set_val("MaximumVirtualProcessors", int(value))
+
+    @property
+    def pool_id(self) -> Optional[int]:
+        return self._get_val_int("SharedProcessorPoolID")
+
+    @property
+    def uncapped_weight(self) -> Optional[int]:
+        return self._get_val_int("UncappedWeight")
+
+
+@ewrap.ElementWrapper.pvm_type("DedicatedProcessorConfiguration",
+                               child_order=DED_PROC_CHILD_ORDER)
+class DedicatedProcessorConfiguration(ConfigElement):
+    """Dedicated-processor settings: whole processors."""
+
+    @property
+    def desired(self) -> Optional[int]:
+        return self._get_val_int("DesiredProcessors")
+
+    @desired.setter
+    def desired(self, value: int) -> None:
+        self._set_val("DesiredProcessors", int(value))
+
+    @property
+    def min(self) -> Optional[int]:
+        return self._get_val_int("MinimumProcessors")
+
+    @min.setter
+    def min(self, value: int) -> None:
+        self._set_val("MinimumProcessors", int(value))
+
+    @property
+    def max(self) -> Optional[int]:
+        return self._get_val_int("MaximumProcessors")
+
+    @max.setter
+    def max(self, value: int) -> None:
+        self._set_val("MaximumProcessors", int(value))
+
+
+@ewrap.ElementWrapper.pvm_type("PartitionProcessorConfiguration",
+                               child_order=PROC_CHILD_ORDER)
+class PartitionProcessorConfiguration(ConfigElement):
+    """A partition's processor configuration, dedicated or shared.
+
+    ``has_dedicated`` says which of ``dedicated_proc_cfg`` and
+    ``shared_proc_cfg`` is in force.  The ``desired_*`` shortcuts read and
+    write the desired values of the configuration in force.
+    """
+
+    @property
+    def has_dedicated(self) -> Optional[bool]:
+        return self._get_val_bool("HasDedicatedProcessors")
+
+    @has_dedicated.setter
+    def has_dedicated(self, value: bool) -> None:
+        self._set_val("HasDedicatedProcessors", bool(value))
+
+    @property
+    def sharing_mode(self) -> Optional[str]:
+        return self._get_val_str("SharingMode")
+
+    @sharing_mode.setter
+    def sharing_mode(self, value: str) -> None:
+        self._set_val("SharingMode", value)
+
+    @property
+    def shared_proc_cfg(self) -> SharedProcessorConfiguration:
+        return SharedProcessorConfiguration._of(
+            self, PROC_CHILD_ORDER, ensure_parent=self._ensure_attached)
+
+    @property
+    def dedicated_proc_cfg(self) -> DedicatedProcessorConfiguration:
+        return DedicatedProcessorConfiguration._of(
+            self, PROC_CHILD_ORDER, ensure_parent=self._ensure_attached)
+
+    # Shortcuts for the configuration in force.
+
+    @property
+    def desired_units(self) -> Optional[float]:
+        """Desired processing units (shared processors), else None."""
+        if self.has_dedicated:
+            return None
+        return self.shared_proc_cfg.desired_units
+
+    @desired_units.setter
+    def desired_units(self, value: float) -> None:
+        self._require_shared("desired_units")
+        self.shared_proc_cfg.desired_units = value
+
+    @property
+    def desired_virtual(self) -> Optional[int]:
+        """Desired virtual processors (shared processors), else None."""
+        if self.has_dedicated:
+            return None
+        return self.shared_proc_cfg.desired_virtual
+
+    @desired_virtual.setter
+    def desired_virtual(self, value: int) -> None:
+        self._require_shared("desired_virtual")
+        self.shared_proc_cfg.desired_virtual = value
+
+    @property
+    def desired_procs(self) -> Optional[int]:
+        """Desired dedicated processors, else None."""
+        if not self.has_dedicated:
+            return None
+        return self.dedicated_proc_cfg.desired
+
+    @desired_procs.setter
+    def desired_procs(self, value: int) -> None:
+        if not self.has_dedicated:
+            raise ValueError(_("Cannot set desired_procs: this partition "
+                               "uses shared processors; set desired_units "
+                               "and desired_virtual, or set has_dedicated "
+                               "to True first."))
+        self.dedicated_proc_cfg.desired = value
+
+    def _require_shared(self, what: str) -> None:
+        if self.has_dedicated:
+            raise ValueError(_("Cannot set %s: this partition uses dedicated "
+                               "processors; set desired_procs, or set "
+                               "has_dedicated to False first.") % what)
+
+
+def _units(value: float) -> str:
+    """Processing units as the server writes them (at most 2 decimals)."""
+    return "%s" % round(float(value), 2)
+
+
+# -- partitions --------------------------------------------------------------
+
+
+class BasePartition(ewrap.EntryWrapper):
+    """What every partition (LPAR or VIOS) has.
+
+    Not registered for a schema type itself; :class:`LPAR` and
+    :class:`~pypvm_tx.wrappers.virtual_io_server.VIOS` are.
+    """
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._get_val_str("PartitionName")
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not value or not str(value).strip():
+            raise ValueError(_("A partition name must be a non-empty "
+                               "string; got %r.") % (value,))
+        self._set_val("PartitionName", value)
+
+    @property
+    def id(self) -> Optional[int]:
+        """The partition's short numeric id on its system (``PartitionID``)."""
+        return self._get_val_int("PartitionID")
+
+    @property
+    def partition_uuid(self) -> Optional[str]:
+        """``PartitionUUID`` as written in the object (usually ``uuid``)."""
+        return self._get_val_str("PartitionUUID")
+
+    @property
+    def state(self) -> Optional[str]:
+        """``PartitionState``, one of the :class:`LPARState` values."""
+        return self._get_val_str("PartitionState")
+
+    @property
+    def partition_type(self) -> Optional[str]:
+        """``PartitionType``, one of the :class:`LPARType` values."""
+        return self._get_val_str("PartitionType")
+
+    @property
+    def env(self) -> Optional[str]:
+        """The partition's environment: its ``PartitionType`` value."""
+        return self.partition_type
+
+    @env.setter
+    def env(self, value: str) -> None:
+        self._set_val("PartitionType", value)
+
+    @property
+    def is_mgmt_partition(self) -> Optional[bool]:
+        return self._get_val_bool("IsManagementPartition")
+
+    @property
+    def mem_config(self) -> PartitionMemoryConfiguration:
+        """The memory configuration (values None when absent)."""
+        return PartitionMemoryConfiguration._of(self, self.child_order)
+
+    @property
+    def proc_config(self) -> PartitionProcessorConfiguration:
+        """The processor configuration (values None when absent)."""
+        return PartitionProcessorConfiguration._of(self, self.child_order)
+
+    @property
+    def assoc_sys_uuid(self) -> Optional[str]:
+        """UUID of the managed system this partition belongs to, if linked."""
+        link = self._find("AssociatedManagedSystem")
+        href = link.get("href") if link is not None else None
+        if not href:
+            return None
+        return href.rstrip("/").rsplit("/", 1)[-1]
+
+
+@ewrap.EntryWrapper.pvm_type(c.LOGICAL_PARTITION, child_order=LPAR_CHILD_ORDER)
+class LPAR(BasePartition):
+    """A logical partition (``LogicalPartition``)."""

@@ -1,0 +1,396 @@
+"""LPAR, the shared partition base and System, on real captures (SPEC W3)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pypvm_tx import adapter as adp
+from pypvm_tx import const as c
+from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers import logical_partition as lpar
+from pypvm_tx.wrappers import managed_system as ms
+from pypvm_tx.wrappers import virtual_io_server as vios
+
+CAPTURES = (Path(__file__).resolve().parents[2].parent / "shared" / "data"
+            / "powervm-captures")
+NS = "{%s}" % c.UOM_NS
+
+pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(),
+                                reason="shared captures not present")
+
+
+def captured_response(name):
+    """A Response as the server sent ``responses/<name>`` (manifest.json)."""
+    meta = json.loads((CAPTURES / "responses" / "manifest.json").read_text())
+    info = meta[name]
+    headers = {"ETag": info["etag"]} if info["etag"] else {}
+    return adp.Response("GET", "/rest/api/uom/" + info["path"],
+                        info["status"], info["reason"], headers,
+                        body=(CAPTURES / "responses" / name).read_bytes())
+
+
+def template_response(name, schema_type, uuid, etag="42", **subs):
+    """A single-entry Response around a ``templates/<name>`` object."""
+    text = (CAPTURES / "templates" / name).read_text()
+    values = {"UUID": uuid, "BASE": "https://hmc.example:12443",
+              "MS_UUID": "b7ab1b2b-0b3c-3e32-8d2d-4ee2b3a5a6c2",
+              "ID": "7", "NAME": "captured-%s" % uuid[:8]}
+    values.update(subs)
+    for key, val in values.items():
+        text = text.replace("@@%s@@" % key, val)
+    href = "https://hmc.example:12443/rest/api/uom/%s/%s" % (schema_type,
+                                                             uuid)
+    body = ('<entry xmlns="%s"><id>%s</id><title>%s</title>'
+            '<link rel="SELF" href="%s"/>'
+            '<content type="%s">%s</content></entry>') % (
+        c.ATOM_NS, uuid, schema_type, href,
+        c.uom_content_type(schema_type), text)
+    return adp.Response("GET", href, 200, "OK", {"ETag": etag},
+                        body=body.encode())
+
+
+def child_names(elem):
+    return [etree.QName(e).localname for e in elem
+            if isinstance(e.tag, str)]
+
+
+def assert_in_order(names, order):
+    """Every name that ``order`` knows appears in ``order``'s sequence."""
+    ranks = [order.index(n) for n in names if n in order]
+    assert ranks == sorted(ranks), names
+
+
+@pytest.fixture(scope="module")
+def lpar_feed():
+    return ewrap.EntryWrapper.wrap(captured_response("lpar_feed.xml"))
+
+
+@pytest.fixture
+def lpars():
+    """A fresh parse per test, since tests modify the wrappers."""
+    return ewrap.EntryWrapper.wrap(captured_response("lpar_feed.xml"))
+
+
+def by_name(wrappers, name):
+    return next(w for w in wrappers if w.name == name)
+
+
+# -- reading ---------------------------------------------------------------
+
+def test_w3_wrap_picks_lpar_for_logical_partition_feed(lpar_feed):
+    """W3/W1.1: EntryWrapper.wrap on the base class returns LPARs."""
+    assert len(lpar_feed) == 21
+    assert all(type(w) is lpar.LPAR for w in lpar_feed)
+    assert all(w.schema_type == "LogicalPartition" for w in lpar_feed)
+
+
+def test_w3_lpar_identity_and_state(lpar_feed):
+    """W3: name, id, uuid, state, env and partition_type of a real LPAR."""
+    w = lpar_feed[0]
+    assert w.uuid == "089FFB20-5D19-4A8C-BB80-13650627D985"
+    assert w.partition_uuid == w.uuid
+    assert w.name == "z3-9-5-126-127-00000001"
+    assert w.id == 9
+    assert w.state == lpar.LPARState.NOT_ACTIVATED
+    assert w.env == lpar.LPARType.AIXLINUX
+    assert w.partition_type == "AIX/Linux"
+    running = by_name(lpar_feed, "z3-9-5-127-7-00000029")
+    assert running.state == lpar.LPARState.RUNNING
+
+
+def test_w3_lpar_mem_config(lpar_feed):
+    """W3: mem_config desired/min/max in MB."""
+    mem = by_name(lpar_feed, "z3-9-5-127-7-00000029").mem_config
+    assert (mem.desired, mem.min, mem.max) == (512, 256, 2048)
+    assert mem.is_present
+
+
+def test_w3_lpar_shared_proc_config(lpar_feed):
+    """W3: shared processors: units (float) and virtual processors (int)."""
+    proc = lpar_feed[0].proc_config
+    assert proc.has_dedicated is False
+    assert proc.desired_units == 1.5
+    assert isinstance(proc.desired_units, float)
+    assert proc.desired_virtual == 2
+    assert proc.desired_procs is None
+    assert proc.sharing_mode == lpar.SharingMode.UNCAPPED
+    shared = proc.shared_proc_cfg
+    assert (shared.min_units, shared.max_units) == (0.5, 2.5)
+    assert shared.pool_id == 9
+
+
+def test_w3_lpar_dedicated_proc_config(lpar_feed):
+    """W3: dedicated processors: whole processors; shared values None."""
+    proc = by_name(lpar_feed, "z3-9-5-127-7-00000029").proc_config
+    assert proc.has_dedicated is True
+    assert proc.desired_procs == 1
+    assert (proc.dedicated_proc_cfg.min, proc.dedicated_proc_cfg.max) == (1, 4)
+    assert proc.desired_units is None
+    assert proc.desired_virtual is None
+    assert proc.sharing_mode == lpar.SharingMode.KEEP_IDLE_PROCS
+
+
+def test_w3_absent_values_are_none_not_errors(lpar_feed):
+    """W3: getters on absent values return None, never raise."""
+    bare = by_name(lpar_feed, "linux1")  # memory sizes absent
+    assert bare.mem_config.desired is None
+    assert bare.mem_config.min is None
+    assert bare.mem_config.max is None
+    empty = lpar.LPAR.bld(None)
+    for attr in ("name", "id", "state", "env", "partition_type",
+                 "partition_uuid", "assoc_sys_uuid", "is_mgmt_partition"):
+        assert getattr(empty, attr) is None, attr
+    assert empty.mem_config.max is None
+    assert empty.proc_config.has_dedicated is None
+    assert empty.proc_config.shared_proc_cfg.desired_units is None
+    assert empty.proc_config.dedicated_proc_cfg.desired is None
+    # Reading did not change the XML.
+    assert child_names(empty.element) == ["Metadata"]
+
+
+def test_w3_lpar_feed_per_entry_etags():
+    """W1.1/W3: wrappers from a feed carry their entries' own etags."""
+    lpars = ewrap.EntryWrapper.wrap(captured_response("lpar_feed_etags.xml"))
+    assert all(type(w) is lpar.LPAR for w in lpars)
+    assert all(w.etag for w in lpars)
+    assert len({w.etag for w in lpars}) > 1
+    first = lpars[0].entry.element.find("{%s}etag" % c.ETAG_NS).text
+    assert lpars[0].etag == first.strip()
+
+
+def test_w3_lpar_assoc_sys_uuid(lpar_feed):
+    """W3: the managed system a partition belongs to."""
+    assert lpar_feed[0].assoc_sys_uuid
+
+
+# -- writing ---------------------------------------------------------------
+
+def test_w3_set_name_in_place(lpars):
+    """W3: name is settable; the element stays where it was."""
+    w = lpars[0]
+    before = child_names(w.element)
+    w.name = "renamed"
+    assert w.name == "renamed"
+    assert child_names(w.element) == before
+    assert b">renamed</" in w.toxmlstring()
+
+
+@pytest.mark.parametrize("bad", ["", "   ", None])
+def test_w3_set_name_rejects_empty(lpars, bad):
+    """W3: an empty name is refused with a message saying what is wanted."""
+    with pytest.raises(ValueError, match="non-empty"):
+        lpars[0].name = bad
+
+
+def test_w3_set_memory_and_procs(lpars):
+    """W3: desired memory, units and virtual processors are settable."""
+    w = lpars[0]
+    w.mem_config.desired = 1024
+    w.mem_config.max = 4096
+    w.mem_config.min = 256
+    w.proc_config.desired_units = 0.75
+    w.proc_config.desired_virtual = 3
+    again = ewrap.EntryWrapper.wrap(adp.Entry(etree.fromstring(
+        etree.tostring(w.entry.element))))
+    assert (again.mem_config.desired, again.mem_config.min,
+            again.mem_config.max) == (1024, 256, 4096)
+    assert again.proc_config.desired_units == 0.75
+    assert again.proc_config.desired_virtual == 3
+
+
+def test_w3_set_dedicated_desired(lpars):
+    """W3: a dedicated partition's desired processors are settable; the
+    shared shortcuts refuse with a clear message (and vice versa)."""
+    ded = by_name(lpars, "z3-9-5-127-7-00000029")
+    ded.proc_config.desired_procs = 2
+    assert ded.proc_config.dedicated_proc_cfg.desired == 2
+    with pytest.raises(ValueError, match="dedicated processors"):
+        ded.proc_config.desired_units = 0.5
+    shared = lpars[0]
+    with pytest.raises(ValueError, match="shared processors"):
+        shared.proc_config.desired_procs = 2
+
+
+def test_w3_switch_shared_to_dedicated_inserts_in_order(lpars):
+    """W3: switching to dedicated inserts DedicatedProcessorConfiguration
+    before HasDedicatedProcessors (schema order)."""
+    proc = lpars[0].proc_config
+    proc.has_dedicated = True
+    proc.desired_procs = 2
+    names = child_names(proc.element)
+    assert names.index("DedicatedProcessorConfiguration") < names.index(
+        "HasDedicatedProcessors")
+    assert_in_order(names, lpar.PROC_CHILD_ORDER)
+    ded = proc.dedicated_proc_cfg
+    assert child_names(ded.element) == ["Metadata", "DesiredProcessors"]
+
+
+def test_w3_setting_absent_value_inserts_in_schema_order(lpars):
+    """W3: removing DesiredMemory then setting it puts it back between
+    DesiredHugePageCount and ExpansionFactor, as the schema wants."""
+    mem = lpars[0].mem_config
+    original = child_names(mem.element)
+    mem.element.remove(mem._find("DesiredMemory"))
+    assert mem.desired is None
+    mem.desired = 3072
+    assert child_names(mem.element) == original
+    assert mem.desired == 3072
+
+
+def test_w3_setting_absent_size_on_sparse_config(lpars):
+    """W3: linux1's captured memory configuration has no sizes; setting
+    them inserts each in schema order among the flags it does have."""
+    mem = by_name(lpars, "linux1").mem_config
+    mem.max = 4096
+    mem.desired = 2048
+    mem.min = 1024
+    assert child_names(mem.element) == [
+        "Metadata", "ActiveMemoryExpansionEnabled", "DesiredMemory",
+        "MaximumMemory", "MinimumMemory",
+        "MemoryExpansionHardwareAccessEnabled",
+        "MemoryEncryptionHardwareAccessEnabled", "MemoryExpansionEnabled",
+        "RedundantErrorPathReportingEnabled"]
+
+
+def test_w3_setting_absent_config_inserts_whole_element(lpars):
+    """W3: an LPAR without a memory configuration gets one, inserted
+    between PartitionIOConfiguration and PartitionName."""
+    w = by_name(lpars, "linux1")
+    w.element.remove(w._find("PartitionMemoryConfiguration"))
+    mem = w.mem_config
+    assert mem.desired is None
+    assert not mem.is_present
+    mem.desired = 2048
+    assert mem.is_present
+    names = child_names(w.element)
+    assert "PartitionMemoryConfiguration" in names
+    assert_in_order(names, lpar.LPAR_CHILD_ORDER)
+    assert names.index("PartitionMemoryConfiguration") + 1 == names.index(
+        "PartitionName")
+    assert w.mem_config.desired == 2048
+
+
+def test_w3_built_lpar_fills_in_schema_order():
+    """W3: values set on a new LPAR in any order land in schema order,
+    nested ones included."""
+    w = lpar.LPAR.bld(None)
+    w.proc_config.desired_virtual = 2
+    w.proc_config.has_dedicated = False
+    w.proc_config.desired_units = 0.2
+    w.env = lpar.LPARType.AIXLINUX
+    w.name = "new-vm"
+    w.mem_config.max = 4096
+    w.mem_config.desired = 2048
+    assert child_names(w.element) == [
+        "Metadata", "PartitionMemoryConfiguration", "PartitionName",
+        "PartitionProcessorConfiguration", "PartitionType"]
+    assert child_names(w.mem_config.element) == [
+        "Metadata", "DesiredMemory", "MaximumMemory"]
+    assert child_names(w.proc_config.element) == [
+        "Metadata", "HasDedicatedProcessors", "SharedProcessorConfiguration"]
+    assert child_names(w.proc_config.shared_proc_cfg.element) == [
+        "Metadata", "DesiredProcessingUnits", "DesiredVirtualProcessors"]
+    # New elements share the document's namespace, no stray prefixes.
+    assert b"ns0:" not in w.toxmlstring()
+
+
+def test_w3_unknown_elements_preserved(lpars):
+    """W3: elements the wrapper does not know survive a change untouched,
+    attributes (kb/kxe/schemaVersion) included."""
+    w = lpars[0]
+    extra = etree.SubElement(w.element, NS + "FutureFeature",
+                             attrib={"kb": "CUD", "kxe": "false"})
+    extra.text = "keep me"
+    before = {e.tag: etree.tostring(e) for e in w.element
+              if etree.QName(e).localname not in (
+                  "PartitionName", "PartitionMemoryConfiguration")}
+    w.name = "changed"
+    w.mem_config.desired = 4096
+    after = {e.tag: etree.tostring(e) for e in w.element
+             if etree.QName(e).localname not in (
+                 "PartitionName", "PartitionMemoryConfiguration")}
+    assert after == before
+    assert w.element[-1] is extra
+    mem = w.mem_config.element
+    assert mem.get("schemaVersion") and mem.get("kb") == "CUD"
+
+
+def test_w3_templates_all_parse_and_round_trip():
+    """W3: every captured LPAR template parses; setting values keeps the
+    children of every touched element in schema order."""
+    for path in sorted((CAPTURES / "templates").glob("lpar_*.xml")):
+        w = ewrap.EntryWrapper.wrap(template_response(
+            path.name, "LogicalPartition",
+            "3D3DE3FA-5DD6-439D-BF4C-%012d" % len(path.name)))
+        assert isinstance(w, lpar.LPAR), path.name
+        assert w.name.startswith("captured-") and w.id == 7
+        w.name = "x"
+        w.mem_config.desired = 1024
+        if w.proc_config.has_dedicated:
+            w.proc_config.desired_procs = 1
+        else:
+            w.proc_config.desired_units = 0.3
+        assert_in_order(child_names(w.element), lpar.LPAR_CHILD_ORDER)
+        assert_in_order(child_names(w.mem_config.element),
+                        lpar.MEM_CHILD_ORDER)
+        assert_in_order(child_names(w.proc_config.element),
+                        lpar.PROC_CHILD_ORDER)
+
+
+def test_w3_captured_orders_match_declared_child_order(lpar_feed):
+    """W3: the child_order tuples agree with every captured LPAR."""
+    for w in lpar_feed:
+        assert_in_order(child_names(w.element), lpar.LPAR_CHILD_ORDER)
+        assert set(child_names(w.element)) <= set(lpar.LPAR_CHILD_ORDER)
+
+
+# -- System ----------------------------------------------------------------
+
+MS_UUID = "b7ab1b2b-0b3c-3e32-8d2d-4ee2b3a5a6c2"
+
+
+@pytest.fixture
+def system():
+    return ewrap.EntryWrapper.wrap(template_response(
+        "managedsystem.xml", "ManagedSystem", MS_UUID, etag="-17"))
+
+
+def test_w3_system_properties(system):
+    """W3: System wraps ManagedSystem: name, uuid, state, MTMS."""
+    assert type(system) is ms.System
+    assert system.schema_type == "ManagedSystem"
+    assert system.uuid == MS_UUID
+    assert system.etag == "-17"
+    assert system.name == "Server-8247-21L-SN9999999"
+    assert system.state == "operating"
+    assert system.mtms == "8247-21L*9999999"
+    assert system.max_partitions == 200
+    assert system.primary_ip == "9.0.0.0"
+    assert ms.System.bld(None).mtms is None
+
+
+def test_w3_system_as_parent_of_child_getters(system):
+    """W3: System (class, 'ManagedSystem' string, or a wrapper) is accepted
+    as the parent of CHILD getters."""
+    adapter = object()
+    by_class = lpar.LPAR.getter(adapter, parent_class=ms.System,
+                                parent_uuid=MS_UUID)
+    by_name_ = lpar.LPAR.getter(adapter, parent_class="ManagedSystem",
+                                parent_uuid=MS_UUID)
+    by_wrapper = vios.VIOS.getter(adapter, "u1", parent=system)
+    for getter in (by_class, by_name_, by_wrapper):
+        assert (getter.parent_type, getter.parent_uuid) == (
+            "ManagedSystem", MS_UUID)
+    assert isinstance(by_class, ewrap.FeedGetter)
+    assert isinstance(by_wrapper, ewrap.EntryWrapperGetter)
+
+
+def test_w3_wrap_registers_all_three_types():
+    """W3: importing pypvm_tx.wrappers registers System, LPAR and VIOS."""
+    import pypvm_tx.wrappers  # noqa: F401
+    registry = ewrap._ENTRY_CLASSES
+    assert registry["ManagedSystem"] is ms.System
+    assert registry["LogicalPartition"] is lpar.LPAR
+    assert registry["VirtualIOServer"] is vios.VIOS
