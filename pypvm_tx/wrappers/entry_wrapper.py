@@ -427,6 +427,17 @@ class EntryWrapper(Wrapper):
                           "Entry; got %s.") % type(response_or_entry).__name__)
 
     @classmethod
+    def _wrap_with(cls, resp, adapter):
+        """:meth:`wrap` ``resp``, giving every wrapper ``adapter`` when the
+        response carries none (canned responses of a mocked adapter), so
+        the result can still update() and refresh()."""
+        wrapped = cls.wrap(resp)
+        for wrapper in wrapped if isinstance(wrapped, list) else [wrapped]:
+            if wrapper.adapter is None:
+                wrapper._adapter = adapter
+        return wrapped
+
+    @classmethod
     def bld(cls, adapter) -> "EntryWrapper":
         """A new, empty object of this type, ready to fill in and create()."""
         element = etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
@@ -490,7 +501,7 @@ class EntryWrapper(Wrapper):
         adapter = self._need_adapter("update")
         path = _href_path(self._need_href("update"))
         resp = adapter.update_by_path(self, self.etag, path, timeout=timeout)
-        return type(self).wrap(resp)
+        return type(self)._wrap_with(resp, adapter)
 
     def refresh(self, use_etag: bool = True) -> "EntryWrapper":
         """Re-read this object (SPEC W1.5).
@@ -503,7 +514,7 @@ class EntryWrapper(Wrapper):
         resp = adapter.read_by_href(href, etag=self.etag if use_etag else None)
         if resp.status == c.HTTP_NOT_MODIFIED:
             return self
-        return type(self).wrap(resp)
+        return type(self)._wrap_with(resp, adapter)
 
     def create(self, parent_type=None, parent_uuid=None, parent=None
                ) -> "EntryWrapper":
@@ -515,7 +526,7 @@ class EntryWrapper(Wrapper):
         else:
             resp = adapter.create(self, ptype, root_id=puuid,
                                   child_type=self.schema_type)
-        return type(self).wrap(resp)
+        return type(self)._wrap_with(resp, adapter)
 
     def delete(self) -> None:
         """DELETE this object."""
@@ -535,7 +546,7 @@ class EntryWrapper(Wrapper):
             resp = adapter.read(ptype, root_id=puuid,
                                 child_type=cls.schema_type, child_id=uuid,
                                 xag=xag)
-        return cls.wrap(resp)
+        return cls._wrap_with(resp, adapter)
 
     @classmethod
     def getter(cls, adapter, entry_uuid: Optional[str] = None,
