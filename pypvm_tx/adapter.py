@@ -14,9 +14,16 @@ network access switched off.  Bodies over :data:`MAX_XML_BYTES` are
 refused before parsing so a hostile server cannot exhaust memory.
 """
 
+import logging as std_logging
+import os
 import threading
+import time
 from typing import List, Optional
+from urllib.parse import quote, urlsplit
 
+import requests
+import requests.adapters
+import requests.utils
 from lxml import etree
 from oslo_log import log as logging
 from requests.structures import CaseInsensitiveDict
@@ -200,6 +207,10 @@ class Response:
         if self._parsed:
             return
         if self.status == c.HTTP_NO_CONTENT and not self.body:
+            if self.reqmethod == "GET":
+                # SPEC A2.1 / section 9: 204 to a GET is an empty feed.
+                self._feed = Feed(etree.Element(_TAG_FEED), etag=self.etag,
+                                  adapter=self.adapter)
             self._parsed = True
             return
         root = parse_xml(self.body, what=_("the response to %(m)s %(p)s") % {
@@ -235,3 +246,522 @@ class Response:
             if elem.text:
                 return elem.text.strip()
         return None
+
+
+# ---------------------------------------------------------------------------
+# HTTP: Session (SPEC A1) and Adapter (SPEC A2)
+# ---------------------------------------------------------------------------
+#
+# Why the requests machinery is used the way it is: the transaction layer
+# POSTs one entry per worker thread, so the client's CPU cost per request
+# bounds how well a FeedTask overlaps network latency (the GIL serialises
+# that cost).  ``requests.Session.request`` spends most of its time on
+# things this API does not use (cookie merging, ``.netrc`` reads, proxy
+# environment lookups, redirect handling), so a :class:`Session` prepares
+# each request itself and hands it straight to the pooled transport adapter
+# mounted on its ``requests.Session``.  Environment settings (CA bundle,
+# proxies) are read once, at construction.
+
+_LOGON_REQUEST = (
+    '<LogonRequest xmlns="%(ns)s" schemaVersion="%(ver)s">'
+    '<Metadata><Atom/></Metadata>'
+    '<UserID kb="CUR" kxe="false">%%(user)s</UserID>'
+    '<Password kb="CUR" kxe="false">%%(password)s</Password>'
+    '</LogonRequest>') % {"ns": c.WEB_NS, "ver": c.SCHEMA_VERSION}
+
+_TAG_LOGON_TOKEN = "{%s}X-API-Session" % c.WEB_NS
+_USER_AGENT = "pypvm_tx"
+_ACCEPT_ANY = "%s, %s" % (c.ATOM_TYPE, c.UOM_TYPE)
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
+
+
+def _xml_escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def default_retry_delay(attempt: int) -> float:
+    """Backoff before retry ``attempt`` (1-based) of an idempotent request:
+    0.1 s, 0.2 s, 0.4 s ... capped at 2 s."""
+    return min(0.1 * (2 ** (attempt - 1)), 2.0)
+
+
+def _env_ca_bundle() -> Optional[str]:
+    return (os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE") or None)
+
+
+class Session:
+    """A logged-on connection to one PowerVM REST server (SPEC A1).
+
+    :param host: server host name or address.
+    :param username: user to log on as.
+    :param password: that user's password (kept private, never logged).
+    :param protocol: ``'https'`` (default) or ``'http'``.
+    :param port: server port; default 12443 for https, 12080 for http.
+    :param timeout: default timeout of every request, in seconds.
+    :param verify: certificate verification for https: ``True`` (default;
+        the CA bundle named by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` when
+        ``trust_env`` is true and one is set, else requests' own bundle),
+        a CA bundle file or directory path (used as given, whatever the
+        environment says), or ``False`` to switch verification off.
+    :param pool_maxsize: connections kept open for reuse; at least the
+        number of threads that use this Session at once (a FeedTask's
+        ``max_workers``).
+    :param get_retries: extra tries of an idempotent request (GET) after a
+        connection error or a 502/503/504 answer.
+    :param retry_delay: ``f(attempt) -> seconds`` slept before such a retry.
+    :param trust_env: read the CA bundle and proxies from the environment
+        (once, here) like requests does.
+    :param logon: log on now (the default); otherwise call :meth:`logon`.
+    """
+
+    def __init__(self, host: str = "localhost", username: Optional[str] = None,
+                 password: Optional[str] = None, protocol: str = "https",
+                 port: Optional[int] = None, timeout: float = 1200,
+                 verify=True, pool_maxsize: int = 20, get_retries: int = 2,
+                 retry_delay=default_retry_delay, trust_env: bool = True,
+                 logon: bool = True):
+        protocol = (protocol or "https").lower()
+        if protocol not in ("http", "https"):
+            raise ValueError(_("Unsupported protocol %r: use 'https' or "
+                               "'http'.") % protocol)
+        if pool_maxsize < 1:
+            raise ValueError(_("pool_maxsize must be at least 1, got "
+                               "%r.") % pool_maxsize)
+        if port is None:
+            port = (c.DEFAULT_HTTPS_PORT if protocol == "https"
+                    else c.DEFAULT_HTTP_PORT)
+        self.host = host
+        self.port = int(port)
+        self.protocol = protocol
+        self.username = username
+        self.__password = password
+        self.timeout = timeout
+        self.get_retries = max(0, int(get_retries))
+        self.retry_delay = retry_delay
+        self.pool_maxsize = pool_maxsize
+        host_part = "[%s]" % host if ":" in host else host
+        #: ``scheme://host:port`` every request goes to.
+        self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
+        self.verify = self._resolve_verify(verify, trust_env)
+        self._http = requests.Session()
+        # Everything environment-derived is resolved once, above and here.
+        self._http.trust_env = False
+        self._transport = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        self._http.mount("https://", self._transport)
+        self._http.mount("http://", self._transport)
+        self._proxies = (requests.utils.get_environ_proxies(self.dest)
+                         if trust_env else {})
+        self._logon_lock = threading.Lock()
+        self._token: Optional[str] = None
+        self._base_headers = self._headers_for(None)
+        if logon:
+            self.logon()
+
+    # -- identity and lifecycle -------------------------------------------
+
+    def __repr__(self):
+        return "<Session %s user=%s %s>" % (
+            self.dest, self.username,
+            "logged on" if self._token else "not logged on")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.logoff()
+
+    @staticmethod
+    def _resolve_verify(verify, trust_env):
+        if verify is True or verify is None:
+            return (_env_ca_bundle() if trust_env else None) or True
+        if verify is False:
+            LOG.warning("TLS certificate verification is switched off for "
+                        "this session.")
+            return False
+        path = os.fspath(verify)
+        if not os.path.exists(path):
+            raise ValueError(_("verify must be True, False or the path of a "
+                               "CA bundle file or directory; %s does not "
+                               "exist.") % path)
+        return path
+
+    def _headers_for(self, token):
+        headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
+                   "Accept-Encoding": "gzip, deflate"}
+        if token:
+            headers[c.SESSION_HEADER] = token
+        return headers
+
+    @property
+    def logged_on(self) -> bool:
+        return self._token is not None
+
+    def logon(self):
+        """Log on (``PUT /rest/api/web/Logon``) and keep the session token.
+
+        :raises HttpUnauth: the user name or password was refused.
+        """
+        if self.username is None or self.__password is None:
+            raise ValueError(_("Cannot log on to %s: a username and password "
+                               "are required.") % self.dest)
+        body = (_LOGON_REQUEST % {
+            "user": _xml_escape(self.username),
+            "password": _xml_escape(self.__password)}).encode("utf-8")
+        headers = {c.CONTENT_TYPE: c.LOGON_REQUEST_TYPE,
+                   "Accept": c.LOGON_RESPONSE_TYPE}
+        LOG.debug("Logging on to %s as %s.", self.dest, self.username)
+        resp = self._send_once("PUT", c.LOGON_PATH, body, headers,
+                               self._headers_for(None), self.timeout,
+                               sensitive=True)
+        if resp.status == c.HTTP_UNAUTHORIZED:
+            raise pvmex.HttpUnauth(resp, msg=_(
+                "Logon to %(dest)s as %(user)s was refused (HTTP 401): the "
+                "user name or password is wrong.") % {
+                    "dest": self.dest, "user": self.username})
+        if resp.status >= c.HTTP_BAD_REQUEST:
+            raise pvmex.http_error_for(resp)
+        root = parse_xml(resp.body, what=_("the logon response"))
+        token = root.findtext(_TAG_LOGON_TOKEN)
+        if not token or not token.strip():
+            raise pvmex.AtomError(_("The logon response from %s holds no "
+                                    "session token.") % self.dest)
+        self._set_token(token.strip())
+        LOG.debug("Logged on to %s as %s.", self.dest, self.username)
+
+    def _set_token(self, token):
+        self._token = token
+        # Replaced as a whole so a thread never sees a half-built dict.
+        self._base_headers = self._headers_for(token)
+
+    def logoff(self):
+        """Log off (``DELETE`` on the logon path); safe to call twice."""
+        if self._token is None:
+            return
+        headers = self._base_headers
+        self._set_token(None)
+        try:
+            resp = self._send_once("DELETE", c.LOGON_PATH, None, {}, headers,
+                                   self.timeout)
+            if resp.status >= c.HTTP_BAD_REQUEST and \
+                    resp.status != c.HTTP_UNAUTHORIZED:
+                LOG.warning("Logoff from %s answered HTTP %s.", self.dest,
+                            resp.status)
+        except pvmex.Error as exc:
+            LOG.warning("Logoff from %s failed: %s", self.dest, exc)
+        finally:
+            self._http.close()
+
+    def _relogon(self, stale_token):
+        """Log on again after a 401, once for all threads that saw it."""
+        with self._logon_lock:
+            if self._token is not None and self._token != stale_token:
+                return  # another thread already logged on again
+            LOG.info("Session to %s expired; logging on again.", self.dest)
+            self.logon()
+
+    # -- requests ----------------------------------------------------------
+
+    def url_for(self, path_or_href: str) -> str:
+        """The URL a path (``/rest/...``) or an href addresses on this server.
+
+        An href's scheme, host and port are replaced by this session's: the
+        session token is only ever sent to the server it came from.
+        """
+        if path_or_href.startswith("/"):
+            return self.dest + path_or_href
+        parts = urlsplit(path_or_href)
+        if not parts.scheme or not parts.path.startswith("/"):
+            raise ValueError(_("Expected a path starting with '/' or an "
+                               "absolute http(s) URL, got %r.")
+                             % path_or_href)
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        return self.dest + path
+
+    def request(self, method: str, path: str, body=None, headers=None,
+                timeout: float = -1, adapter=None,
+                relogon: bool = True) -> Response:
+        """Send one request carrying the session token; return the Response.
+
+        ``path`` is a path with query or an absolute href.  Statuses below
+        400 (304 included) are returned; 400 and above raise
+        :func:`~pypvm_tx.exceptions.http_error_for`.  A 401 on a request
+        made with a token logs on again (once, shared by all threads) and
+        repeats the request.  Idempotent requests are retried on connection
+        errors and 502/503/504; others never are.
+        """
+        if self._token is None:
+            raise pvmex.HttpUnauth(
+                Response(method, path, c.HTTP_UNAUTHORIZED, "Unauthorized"),
+                msg=_("Cannot send %(m)s %(p)s: the session is not logged "
+                      "on.") % {"m": method, "p": path})
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        extra = headers or {}
+        if timeout == -1:
+            timeout = self.timeout
+        idempotent = method in _IDEMPOTENT
+        tries = 1 + self.get_retries if idempotent else 1
+        relogged = not relogon
+        attempt = 0
+        while True:
+            attempt += 1
+            base = self._base_headers
+            try:
+                resp = self._send_once(method, path, body, extra, base,
+                                       timeout, adapter=adapter)
+            except pvmex.ConnectionError as exc:
+                if attempt >= tries:
+                    raise
+                LOG.warning("%(m)s %(p)s failed (try %(t)d of %(n)d), "
+                            "retrying: %(e)s", {"m": method, "p": path,
+                                                "t": attempt, "n": tries,
+                                                "e": exc})
+                self._sleep(attempt)
+                continue
+            status = resp.status
+            if status < c.HTTP_BAD_REQUEST:
+                return resp
+            if status == c.HTTP_UNAUTHORIZED and not relogged:
+                relogged = True
+                attempt -= 1  # a re-logon does not use up a try
+                self._relogon(base.get(c.SESSION_HEADER))
+                continue
+            if (idempotent and status in c.TRANSIENT_HTTP_STATUSES
+                    and attempt < tries):
+                LOG.warning("%(m)s %(p)s answered HTTP %(s)d (try %(t)d of "
+                            "%(n)d), retrying.", {"m": method, "p": path,
+                                                  "s": status, "t": attempt,
+                                                  "n": tries})
+                self._sleep(attempt)
+                continue
+            raise pvmex.http_error_for(resp)
+
+    def _sleep(self, attempt):
+        delay = self.retry_delay(attempt) if self.retry_delay else 0
+        if delay:
+            time.sleep(delay)
+
+    def _send_once(self, method, path, body, extra, base, timeout,
+                   adapter=None, sensitive=False) -> Response:
+        """One HTTP exchange; transport failures become pypvm_tx errors."""
+        url = self.url_for(path)
+        prep = requests.PreparedRequest()
+        prep.method = method
+        prep.url = url
+        prep.body = body
+        hdrs = base.copy()
+        if extra:
+            hdrs.update(extra)
+        hdrs["Content-Length"] = str(len(body)) if body else "0"
+        prep.headers = hdrs
+        prep._cookies = None
+        prep.hooks = {"response": []}
+        start = time.monotonic()
+        try:
+            raw = self._transport.send(prep, timeout=timeout,
+                                       verify=self.verify,
+                                       proxies=self._proxies)
+            content = raw.content
+        except requests.exceptions.SSLError as exc:
+            raise pvmex.SSLError(_(
+                "TLS error on %(m)s %(u)s: %(e)s. Check the server "
+                "certificate against the CA bundle given as 'verify'.") % {
+                    "m": method, "u": url, "e": exc}) from None
+        except requests.exceptions.Timeout as exc:
+            raise pvmex.TimeoutError(_(
+                "%(m)s %(u)s timed out after %(t)s s: %(e)s") % {
+                    "m": method, "u": url, "t": timeout, "e": exc}) from None
+        except (requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:
+            raise pvmex.ConnectionError(_(
+                "Connection failed on %(m)s %(u)s: %(e)s") % {
+                    "m": method, "u": url, "e": exc}) from None
+        status = raw.status_code
+        if LOG.isEnabledFor(std_logging.DEBUG):
+            LOG.debug("%(m)s %(u)s -> %(s)s (%(ms).1f ms)",
+                      {"m": method, "u": url, "s": status,
+                       "ms": (time.monotonic() - start) * 1000})
+        return Response(method, path, status, raw.reason, raw.headers,
+                        reqheaders=extra,
+                        reqbody=b"" if sensitive else (body or b""),
+                        body=content, adapter=adapter)
+
+
+def build_path(service: str, root_type: str, root_id=None, child_type=None,
+               child_id=None, suffix_type=None, suffix_parm=None,
+               detail=None, xag=None) -> str:
+    """The REST path (with query) of an object, a feed or a child of one.
+
+    ``xag`` becomes ``group=``: ``None`` leaves the server's default,
+    an empty list asks for ``group=None``, names are sorted and
+    comma-joined.
+    """
+    parts = [c.API_BASE_PATH, service, "/", root_type]
+    if root_id:
+        parts += ["/", root_id]
+        if child_type:
+            parts += ["/", child_type]
+            if child_id:
+                parts += ["/", child_id]
+    elif child_type:
+        raise ValueError(_("A child type needs a root id: %(root)s/?/"
+                           "%(child)s.") % {"root": root_type,
+                                            "child": child_type})
+    if suffix_type:
+        parts += ["/", suffix_type]
+        if suffix_parm:
+            parts += ["/", suffix_parm]
+    query = []
+    group = xag_query(xag)
+    if group is not None:
+        query.append("group=" + group)
+    if detail:
+        query.append("detail=" + quote(str(detail), safe=","))
+    path = "".join(parts)
+    return path + "?" + "&".join(query) if query else path
+
+
+def xag_query(xag) -> Optional[str]:
+    """The ``group=`` value for ``xag`` (see :func:`build_path`)."""
+    if xag is None:
+        return None
+    if isinstance(xag, str):
+        xag = [xag]
+    names = sorted({str(x) for x in xag})
+    return ",".join(names) if names else c.XAG.NONE
+
+
+_content_types = {}
+
+
+def _content_type(schema_type: str) -> str:
+    ctype = _content_types.get(schema_type)
+    if ctype is None:
+        ctype = _content_types[schema_type] = c.uom_content_type(schema_type)
+    return ctype
+
+
+def _payload(data):
+    """(body bytes, schema type) of a wrapper or an lxml element."""
+    if hasattr(data, "toxmlstring"):
+        body = data.toxmlstring()
+        schema_type = data.schema_type
+    elif isinstance(data, etree._Element):
+        body = etree.tostring(data)
+        schema_type = etree.QName(data).localname
+    elif isinstance(data, (bytes, str)):
+        body = data
+        schema_type = etree.QName(parse_xml(data)).localname
+    else:
+        raise TypeError(_("Cannot send %s: expected an EntryWrapper, an lxml "
+                          "element or XML bytes.") % type(data).__name__)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return body, schema_type
+
+
+class Adapter:
+    """REST operations on PowerVM objects over a :class:`Session` (SPEC A2).
+
+    Every method returns a :class:`Response` whose ``adapter`` is this
+    Adapter; statuses of 400 and above raise
+    :class:`~pypvm_tx.exceptions.HttpError` (by status); 304 is returned.
+    """
+
+    def __init__(self, session: Optional[Session] = None):
+        self.session = session if session is not None else Session()
+
+    def __repr__(self):
+        return "<Adapter %r>" % (self.session,)
+
+    @staticmethod
+    def build_path(*args, **kwargs) -> str:
+        """See :func:`build_path`."""
+        return build_path(*args, **kwargs)
+
+    def _request(self, method, path, body=None, headers=None, timeout=-1):
+        return self.session.request(method, path, body=body, headers=headers,
+                                    timeout=timeout, adapter=self)
+
+    # -- reads ---------------------------------------------------------------
+
+    def read(self, root_type: str, root_id: Optional[str] = None,
+             child_type: Optional[str] = None, child_id: Optional[str] = None,
+             suffix_type: Optional[str] = None,
+             suffix_parm: Optional[str] = None, detail=None,
+             service: str = c.SERVICE_UOM, etag: Optional[str] = None,
+             timeout: float = -1, xag=None) -> Response:
+        """GET an object or a feed; ``etag`` is sent as ``If-None-Match``."""
+        path = build_path(service, root_type, root_id, child_type, child_id,
+                          suffix_type, suffix_parm, detail, xag)
+        return self.read_by_path(path, etag=etag, timeout=timeout)
+
+    def read_by_href(self, href: str, etag: Optional[str] = None,
+                     timeout: float = -1) -> Response:
+        """GET an absolute href (e.g. an entry's SELF link)."""
+        return self.read_by_path(href, etag=etag, timeout=timeout)
+
+    def read_by_path(self, path: str, etag: Optional[str] = None,
+                     timeout: float = -1) -> Response:
+        """GET a path (with query); 304 is returned, not raised."""
+        headers = {c.IF_NONE_MATCH: etag} if etag else None
+        return self._request("GET", path, headers=headers, timeout=timeout)
+
+    # -- writes --------------------------------------------------------------
+
+    def create(self, element, root_type: str, root_id: Optional[str] = None,
+               child_type: Optional[str] = None, service: str = c.SERVICE_UOM,
+               timeout: float = -1, xag=None) -> Response:
+        """PUT a new object (a wrapper or an object element)."""
+        path = build_path(service, root_type, root_id, child_type, xag=xag)
+        body, schema_type = _payload(element)
+        headers = {c.CONTENT_TYPE: _content_type(schema_type)}
+        return self._request("PUT", path, body=body, headers=headers,
+                             timeout=timeout)
+
+    def update(self, data, etag: Optional[str], root_type: str,
+               root_id: Optional[str] = None, child_type: Optional[str] = None,
+               child_id: Optional[str] = None, suffix_type=None,
+               service: str = c.SERVICE_UOM, timeout: float = -1,
+               xag=None) -> Response:
+        """POST ``data`` over an existing object with ``If-Match: etag``."""
+        path = build_path(service, root_type, root_id, child_type, child_id,
+                          suffix_type, xag=xag)
+        return self.update_by_path(data, etag, path, timeout=timeout)
+
+    def update_by_path(self, data, etag: Optional[str], path: str,
+                       timeout: float = -1) -> Response:
+        """POST ``data`` to ``path`` (or href) with ``If-Match: etag``.
+
+        :raises HttpError: status 412 when ``etag`` is stale.
+        """
+        body, schema_type = _payload(data)
+        headers = {c.CONTENT_TYPE: _content_type(schema_type)}
+        if etag is not None:
+            headers[c.IF_MATCH] = etag
+        return self._request("POST", path, body=body, headers=headers,
+                             timeout=timeout)
+
+    def delete(self, root_type: str, root_id: Optional[str] = None,
+               child_type: Optional[str] = None, child_id: Optional[str] = None,
+               suffix_type=None, suffix_parm=None,
+               service: str = c.SERVICE_UOM, etag: Optional[str] = None,
+               timeout: float = -1) -> Response:
+        """DELETE an object (``If-Match: etag`` when given)."""
+        path = build_path(service, root_type, root_id, child_type, child_id,
+                          suffix_type, suffix_parm)
+        return self.delete_by_path(path, etag=etag, timeout=timeout)
+
+    def delete_by_href(self, href: str, etag: Optional[str] = None,
+                       timeout: float = -1) -> Response:
+        """DELETE the object an href addresses."""
+        return self.delete_by_path(href, etag=etag, timeout=timeout)
+
+    def delete_by_path(self, path: str, etag: Optional[str] = None,
+                       timeout: float = -1) -> Response:
+        headers = {c.IF_MATCH: etag} if etag else None
+        return self._request("DELETE", path, headers=headers, timeout=timeout)
