@@ -8,13 +8,20 @@ from lxml import etree
 
 from pypvm_tx import const as c
 from pypvm_tx.testing import fixtures as pvm_fx
-from pypvm_tx.testing.pytest_plugin import emulator_fx  # noqa: F401
 from pypvm_tx.transaction import WrapperTask
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import managed_system as ms
 from pypvm_tx.wrappers import virtual_io_server as vios
 
 MAPPINGS = [vios.VIOS.xags.SCSI_MAPPING, vios.VIOS.xags.FC_MAPPING]
+
+
+@pytest.fixture
+def emulator_fx():
+    """E2: EmulatorFx as a pytest fixture (a running emulator and a
+    logged-on Adapter)."""
+    with pvm_fx.EmulatorFx() as fx:
+        yield fx
 
 
 def child_names(xml_or_elem):

@@ -8,8 +8,6 @@ import pytest
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.testing import fixtures as pvm_fx
-from pypvm_tx.testing.pytest_plugin import (  # noqa: F401 - pytest fixtures
-    adapter_fx, tx_recorder)
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import managed_system as ms
@@ -22,6 +20,20 @@ MS_UUID = "a3c0a0f4-7f0e-3b8e-9c3d-1c7d2b0e9f10"
 
 def no_delay(*_args, **_kwargs):
     return None
+
+
+@pytest.fixture
+def adapter_fx():
+    """E2: a fixtures.Fixture is a context manager, so a pytest fixture is
+    two lines (pypvm_tx.testing.pytest_plugin ships these ready-made)."""
+    with pvm_fx.AdapterFx() as fx:
+        yield fx
+
+
+@pytest.fixture
+def tx_recorder():
+    with pvm_fx.TxRecorderFx() as fx:
+        yield fx
 
 
 # -- canned objects ----------------------------------------------------------
@@ -237,3 +249,34 @@ class FixturesLibraryTest(fixtures.TestWithFixtures, unittest.TestCase):
         wrapper.refresh()
         self.assertEqual(["refresh"], rec.get_log())
         self.assertIsInstance(rec, fixtures.Fixture)
+
+
+# -- the pytest plugin ---------------------------------------------------------
+
+PLUGIN_TEST = """
+from pypvm_tx.testing import fixtures as pvm_fx
+from pypvm_tx.wrappers import logical_partition as lpar
+
+def test_plugin(adapter_fx, tx_recorder):
+    wrapper = adapter_fx.wrapper(pvm_fx.make_lpar(uuid="U1"))
+    tx_recorder.add(wrapper)
+    assert lpar.LPAR.getter(adapter_fx.adapter, "U1").get() is wrapper
+    assert tx_recorder.get_log() == ["get"]
+"""
+
+
+def test_e2_pytest_plugin_fixtures(tmp_path):
+    """E2: a project enabling pypvm_tx.testing.pytest_plugin in its
+    conftest gets the adapter_fx / tx_recorder fixtures."""
+    import subprocess
+    import sys
+
+    (tmp_path / "conftest.py").write_text(
+        'pytest_plugins = ["pypvm_tx.testing.pytest_plugin"]\n')
+    (tmp_path / "test_consumer.py").write_text(PLUGIN_TEST)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(tmp_path)], capture_output=True, text=True, timeout=120,
+        cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout

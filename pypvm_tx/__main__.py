@@ -1,0 +1,8 @@
+"""``python -m pypvm_tx``: the ``pypvm-tx`` command line (SPEC E3)."""
+
+import sys
+
+from pypvm_tx.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The ``pypvm-tx`` command line, run as a real subprocess (SPEC E3)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pypvm_tx import cli
+from pypvm_tx.testing import fixtures as pvm_fx
+
+
+@pytest.fixture
+def emulator_fx():
+    """E2: EmulatorFx as a pytest fixture (a running emulator and a
+    logged-on Adapter)."""
+    with pvm_fx.EmulatorFx() as fx:
+        yield fx
+
+
+def run_cli(*args, timeout=120):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run([sys.executable, "-m", "pypvm_tx", *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def test_e3_demo_json_all_updated_once_with_conflicts_nothing_lost():
+    """E3: demo --lpars 50 --vioses 2 --conflict-rate 0.3 --json: every
+    entry updated exactly once, conflicts retried, nothing lost, exit 0."""
+    proc = run_cli("demo", "--lpars", "50", "--vioses", "2",
+                   "--conflict-rate", "0.3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["entries"] == 52
+    assert result["updated"] == 52
+    assert result["unchanged"] == result["failed"] == 0
+    assert result["conflicts_retried"] > 0
+    assert result["lost"] == 0
+    assert result["ok"] is True
+    ver = result["verification"]
+    assert ver["checked"] == ver["expected_changes"] == 52
+    assert ver["changed_exactly_once"] == 52
+    assert ver["out_of_band_changes"] > 0
+    assert ver["out_of_band_survived"] == ver["out_of_band_changes"]
+    assert ver["problems"] == []
+    calls = result["rest_calls"]["by_method"]
+    # One POST per entry plus one per conflict; GETs: 2 feeds + refreshes.
+    assert calls["POST"] == 52 + result["conflicts_retried"]
+    assert calls["GET"] == 2 + result["conflicts_retried"]
+    assert result["rest_calls"]["by_status"]["412"] == \
+        result["conflicts_retried"]
+    assert result["post_execute"] == {
+        "LogicalPartition": {"entries_reported": 50},
+        "VirtualIOServer": {"entries_reported": 2}}
+
+
+def test_e3_demo_entry_failing_for_good_exits_nonzero_and_names_it():
+    """E3: the emulator fails every POST of the one VIOS: non-zero exit,
+    the failed entry named (JSON and stderr), the others still updated."""
+    proc = run_cli("demo", "--lpars", "5", "--vioses", "1",
+                   "--fault", "status=500,methods=POST,types=VirtualIOServer",
+                   "--json")
+    assert proc.returncode == cli.EXIT_FAILED
+    result = json.loads(proc.stdout)
+    assert (result["updated"], result["failed"]) == (5, 1)
+    assert result["ok"] is False
+    [failure] = result["failures"]
+    assert failure["type"] == "VirtualIOServer"
+    assert failure["name"] == "vios-01"
+    assert "500" in failure["error"]
+    assert failure["uuid"] in proc.stderr and "vios-01" in proc.stderr
+    assert result["lost"] == 0
+
+
+def test_e3_demo_human_summary():
+    """E3: without --json the summary table names every figure."""
+    proc = run_cli("demo", "--lpars", "6", "--vioses", "1",
+                   "--conflict-rate", "0.5", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    for label in ("Updated", "Unchanged", "Failed", "Conflicts retried",
+                  "REST calls", "Wall time", "no update lost"):
+        assert label in proc.stdout
+
+
+def run_in_process(capsys, *args):
+    """cli.main in this process (fast); returns (code, stdout, stderr)."""
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--conflict-rate", "2"], "between 0 and 1"),
+    (["demo", "--workers", "0"], "at least 1"),
+    (["demo", "--fault", "status500"], "key=value"),
+    (["demo", "--fault", "colour=red"], "unknown fault key"),
+])
+def test_e3_demo_bad_options(capsys, args, message):
+    """E3: bad options exit 2 saying what is accepted."""
+    code, _out, err = run_in_process(capsys, *args)
+    assert code == cli.EXIT_USAGE
+    assert message in err
+
+
+def test_e3_demo_url_needs_user_and_password(capsys, monkeypatch):
+    """E3: --url without --user or password says what is missing."""
+    code, _out, err = run_in_process(capsys, "demo", "--url",
+                                     "https://127.0.0.1:1", "--json")
+    assert code == cli.EXIT_USAGE
+    assert "--user" in err
+    monkeypatch.delenv("PYPVM_TX_TEST_NO_SUCH_VAR", raising=False)
+    code, _out, err = run_in_process(
+        capsys, "demo", "--url", "https://127.0.0.1:1", "--user", "me",
+        "--password-env", "PYPVM_TX_TEST_NO_SUCH_VAR")
+    assert code == cli.EXIT_USAGE
+    assert "PYPVM_TX_TEST_NO_SUCH_VAR" in err
+
+
+def test_e3_demo_against_url_is_read_only(emulator_fx, monkeypatch):
+    """E3: --url points the demo at a running server (here the emulator);
+    without --apply nothing is written."""
+    emu = emulator_fx.emulator
+    env_name = "PYPVM_TX_TEST_PASSWORD"
+    monkeypatch.setenv(env_name, "abc123")
+    proc = run_cli("demo", "--url", emulator_fx.url, "--user", emu.user,
+                   "--password-env", env_name, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["target"] == emulator_fx.url
+    assert result["unchanged"] == result["entries"] == 5
+    assert result["rest_calls"]["by_method"].get("POST", 0) == 0
+    assert emu.count(method="POST", schema_type="LogicalPartition") == 0
+
+
+def test_e3_version_and_help(capsys):
+    """E3: --version and the subcommand list."""
+    code, out, _err = run_in_process(capsys, "--version")
+    assert code == 0 and "pypvm-tx" in out
+    code, out, _err = run_in_process(capsys)
+    assert code == cli.EXIT_USAGE
+    assert "demo" in out and "emulator" in out
+
+
+def test_e3_emulator_subcommand_serves_until_stopped():
+    """E3: `pypvm-tx emulator` serves in the foreground; its first line is
+    the URL; SIGTERM stops it cleanly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pypvm_tx", "emulator", "--port", "0",
+         "--lpars", "2", "--vioses", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        from pypvm_tx.testing.emulator import EmulatorControl
+        entries = EmulatorControl(url).entries()
+        assert len(entries) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
