@@ -357,39 +357,48 @@ class _Display:
         if self.json_mode:
             print(json.dumps(result, indent=2, sort_keys=True))
             return
-        if self.console is None:  # pragma: no cover
-            print(json.dumps(result, indent=2, sort_keys=True))
-            return
-        from rich.table import Table
-        table = Table(title=_("pypvm-tx demo (%s)") % result["target"],
-                      show_header=False)
-        table.add_column(style="bold")
-        table.add_column()
-        for key, label in (("entries", _("Entries")),
-                           ("updated", _("Updated")),
-                           ("unchanged", _("Unchanged")),
-                           ("failed", _("Failed")),
-                           ("conflicts_retried", _("Conflicts retried"))):
-            table.add_row(label, str(result[key]))
-        calls = result["rest_calls"]["by_method"]
-        table.add_row(_("REST calls"), ", ".join(
-            "%s %d" % item for item in calls.items()))
-        table.add_row(_("Wall time"), "%.2f s" % result["wall_time_s"])
-        ver = result["verification"]
-        table.add_row(_("Changes landed once"), "%d / %d" % (
-            ver["changed_exactly_once"], ver["expected_changes"]))
-        table.add_row(_("Out-of-band changes kept"), "%d / %d" % (
-            ver["out_of_band_survived"], ver["out_of_band_changes"]))
-        verdict = (_("[green]no update lost[/green]") if result["lost"] == 0
-                   else _("[red]%d lost[/red]") % result["lost"])
-        table.add_row(_("Lost updates"), verdict)
-        self.console.print(table)
+        rows = self._rows(result)
+        if self.console is None:  # pragma: no cover - rich not installed
+            width = max(len(label) for label, _value in rows)
+            print(_("pypvm-tx demo (%s)") % result["target"])
+            for label, value in rows:
+                print("  %s  %s" % (label.ljust(width), value))
+        else:
+            from rich.table import Table
+            table = Table(title=_("pypvm-tx demo (%s)") % result["target"],
+                          show_header=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for label, value in rows:
+                if label == _("Lost updates"):
+                    value = "[%s]%s[/]" % (
+                        "green" if result["lost"] == 0 else "red", value)
+                table.add_row(label, value)
+            self.console.print(table)
         for failure in result["failures"]:
-            self.console.print(_("[red]FAILED[/red] %(type)s %(name)s "
-                                 "(%(uuid)s): %(error)s") % failure,
-                               highlight=False)
-        for problem in ver["problems"]:
-            self.console.print("[red]LOST[/red] " + problem, highlight=False)
+            print(_("FAILED %(type)s %(name)s (%(uuid)s): %(error)s")
+                  % failure)
+        for problem in result["verification"]["problems"]:
+            print(_("LOST %s") % problem)
+
+    @staticmethod
+    def _rows(result: Dict) -> List[tuple]:
+        rows = [(label, str(result[key])) for key, label in (
+            ("entries", _("Entries")), ("updated", _("Updated")),
+            ("unchanged", _("Unchanged")), ("failed", _("Failed")),
+            ("conflicts_retried", _("Conflicts retried")))]
+        calls = result["rest_calls"]["by_method"]
+        rows.append((_("REST calls"), ", ".join(
+            "%s %d" % item for item in calls.items())))
+        rows.append((_("Wall time"), "%.2f s" % result["wall_time_s"]))
+        ver = result["verification"]
+        rows.append((_("Changes landed once"), "%d / %d" % (
+            ver["changed_exactly_once"], ver["expected_changes"])))
+        rows.append((_("Out-of-band changes kept"), "%d / %d" % (
+            ver["out_of_band_survived"], ver["out_of_band_changes"])))
+        rows.append((_("Lost updates"), _("no update lost")
+                     if result["lost"] == 0 else _("%d lost") % result["lost"]))
+        return rows
 
 
 class Demo:
@@ -643,8 +652,8 @@ def run_demo(args) -> int:
     try:
         demo.connect()
         display.note(_("Updating %(what)s with %(workers)d workers...") % {
-            "what": args.url or _("%(l)d LPARs and %(v)d VIOSes on the "
-                                  "embedded emulator") % {
+            "what": args.url or _("the embedded emulator (LPARs: %(l)d, "
+                                  "VIOSes: %(v)d)") % {
                 "l": args.lpars, "v": args.vioses},
             "workers": args.workers})
         result = demo.run()
@@ -657,14 +666,15 @@ def run_demo(args) -> int:
     finally:
         demo.close()
     display.summary(result)
-    if not result["ok"]:
+    if result["ok"]:
+        return EXIT_OK
+    if args.json:  # the summary went to stdout; name the trouble here too
         for failure in result["failures"]:
             print(_("failed: %(type)s %(name)s (%(uuid)s): %(error)s")
                   % failure, file=sys.stderr)
         for problem in result["verification"]["problems"]:
             print(_("lost: %s") % problem, file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED
 
 
 def run_emulator(argv: List[str]) -> int:

@@ -137,6 +137,27 @@ def test_e3_demo_against_url_is_read_only(emulator_fx, monkeypatch):
     assert emu.count(method="POST", schema_type="LogicalPartition") == 0
 
 
+def test_e3_demo_against_url_apply_rewrites_without_changing(emulator_fx,
+                                                           monkeypatch):
+    """E3: --apply POSTs every entry back (an etag transaction each) and
+    the values stay as they were."""
+    emu = emulator_fx.emulator
+    uuid = emulator_fx.uuids()[0]
+    memory = emu.get_value(uuid, "PartitionMemoryConfiguration/DesiredMemory")
+    version = emu.version(uuid)
+    monkeypatch.setenv("PYPVM_TX_TEST_PASSWORD", "abc123")
+    proc = run_cli("demo", "--url", emulator_fx.url, "--user", emu.user,
+                   "--password-env", "PYPVM_TX_TEST_PASSWORD", "--apply",
+                   "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["updated"] == result["entries"] == 5
+    assert result["lost"] == 0
+    assert emu.version(uuid) == version + 1
+    assert emu.get_value(
+        uuid, "PartitionMemoryConfiguration/DesiredMemory") == memory
+
+
 def test_e3_version_and_help(capsys):
     """E3: --version and the subcommand list."""
     code, out, _err = run_in_process(capsys, "--version")
