@@ -743,22 +743,22 @@ class _FanOut:
         self.failures: List[Tuple[str, tf_failure.Failure]] = []
 
     def work(self):
+        """Run entries until none are left or the fan-out is stopped."""
+        outcome = rets = None
         while True:
             with self._mutex:
-                if self.stopped:
-                    return
-                unit = next(self._next, None)
+                if outcome is not None:
+                    self.done += 1
+                    done = self.done
+                    self.outcomes[outcome.uuid] = outcome
+                    if rets is not None:
+                        self.rets[outcome.uuid] = rets
+                unit = None if self.stopped else next(self._next, None)
+            if outcome is not None and self.progress is not None:
+                self._report(outcome, done)
             if unit is None:
                 return
             outcome, rets = self._run(unit)
-            with self._mutex:
-                self.done += 1
-                done = self.done
-                self.outcomes[outcome.uuid] = outcome
-                if rets is not None:
-                    self.rets[outcome.uuid] = rets
-            if self.progress is not None:
-                self._report(outcome, done)
 
     def stop(self):
         with self._mutex:
@@ -848,6 +848,7 @@ class FeedTask(tf_task.Task):
         super().__init__(name)
         if isinstance(feed_or_getter, ewrap.FeedGetter):
             self._feed = None
+            self._feed_uuids = None
             self._getter = feed_or_getter
         elif isinstance(feed_or_getter, list):
             if not feed_or_getter:
@@ -860,6 +861,7 @@ class FeedTask(tf_task.Task):
                         "name": name, "index": index,
                         "type": type(item).__name__})
             self._feed = list(feed_or_getter)
+            self._feed_uuids = None
             self._getter = None
         else:
             raise ValueError(_("FeedTask %(name)s needs a FeedGetter or a "
@@ -907,6 +909,7 @@ class FeedTask(tf_task.Task):
                     if not fetched:
                         raise pvmex.FeedTaskEmptyFeed()
                     self._feed = list(fetched)
+                    self._feed_uuids = None
         with self._lock:
             if self._tx_by_uuid:
                 current = [tx.wrapper for tx in self._tx_by_uuid.values()]
@@ -914,6 +917,15 @@ class FeedTask(tf_task.Task):
                        for index, now in enumerate(current)):
                     self._feed = current
             return self._feed
+
+    def _uuids(self) -> List[str]:
+        """The feed's UUIDs in feed order, computed once per feed."""
+        feed = self.feed
+        with self._lock:
+            uuids = self._feed_uuids
+            if uuids is None or len(uuids) != len(feed):
+                uuids = self._feed_uuids = [wrapper.uuid for wrapper in feed]
+            return uuids
 
     @property
     def wrapper_tasks(self) -> Dict[str, WrapperTask]:
@@ -942,9 +954,9 @@ class FeedTask(tf_task.Task):
             if task is not None:
                 return task.wrapper
         else:
-            for wrapper in self.feed:
-                if wrapper.uuid == uuid:
-                    return wrapper
+            for index, known in enumerate(self._uuids()):
+                if known == uuid:
+                    return self._feed[index]
         raise KeyError(_("FeedTask %(name)s has no entry with UUID %(uuid)r; "
                          "the UUIDs it has are the keys of "
                          "wrapper_tasks.") % {"name": self.name,
@@ -1069,13 +1081,15 @@ class FeedTask(tf_task.Task):
 
     def _units(self):
         """One ``(uuid, wrapper, subtasks, task)`` per entry, in feed order."""
-        feed = self.feed
+        uuids = self._uuids()
         with self._lock:
             if self._tx_by_uuid:
                 return [(uuid, tx.wrapper, tuple(tx._tasks), tx)
                         for uuid, tx in self._tx_by_uuid.items()]
             subtasks = tuple(self._common)
-        return [(wrapper.uuid, wrapper, subtasks, None) for wrapper in feed]
+            feed = self._feed
+            return [(uuid, feed[index], subtasks, None)
+                    for index, uuid in enumerate(uuids)]
 
     def _fan_out(self) -> _FanOut:
         units = self._units()
@@ -1097,16 +1111,20 @@ class FeedTask(tf_task.Task):
                            for unit in units if unit[0] in fanout.outcomes}
         fanout.rets = {unit[0]: fanout.rets[unit[0]]
                        for unit in units if unit[0] in fanout.rets}
-        self._keep_final_wrappers(fanout.outcomes)
+        self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
 
-    def _keep_final_wrappers(self, outcomes):
+    def _keep_final_wrappers(self, units, outcomes):
+        """Make ``feed`` show each entry's final wrapper (T5.6)."""
         with self._lock:
-            if self._tx_by_uuid or self._feed is None:
+            if self._tx_by_uuid or len(units) != len(self._feed):
                 return
-            self._feed = [
-                (outcomes[w.uuid].wrapper or w) if w.uuid in outcomes else w
-                for w in self._feed]
+            final = []
+            for uuid, wrapper, _subtasks, _task in units:
+                outcome = outcomes.get(uuid)
+                final.append(outcome.wrapper if outcome is not None
+                             and outcome.wrapper is not None else wrapper)
+            self._feed = final
 
     def _after_failures(self, fanout, rets, post_exec):
         if self.continue_on_error:
