@@ -107,7 +107,8 @@ _DEFAULT_POLICY = _Policy()
 
 def _policy(what, tries=None, delay_func=None, deadline=None,
             lock_provider=None) -> _Policy:
-    if tries is delay_func is deadline is lock_provider is None:
+    if (tries is None and delay_func is None and deadline is None
+            and lock_provider is None):
         return _DEFAULT_POLICY
     return _Policy(tries, delay_func, deadline, lock_provider, what=what)
 
@@ -698,6 +699,10 @@ class ContextThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
     """
 
     def submit(self, fn, /, *args, **kwargs):
+        """Schedule ``fn(*args, **kwargs)`` to run as the calling thread.
+
+        :returns: a ``concurrent.futures.Future``.
+        """
         return super().submit(_Carried(fn, args, kwargs))
 
 

@@ -664,3 +664,60 @@ def test_t5_concurrent_execute_of_one_feedtask_is_refused(server):
     ftsk.add_functor_subtask(reenter)
     ftsk.execute()
     assert len(errors) == 5 and "already executing" in errors[0]
+
+
+# ---------------------------------------------- per-use options (T7) -------
+
+def test_t7_feedtask_lock_provider_and_tries_options(server):
+    """T7/T1.7: FeedTask(lock_provider=, tries=) apply to every entry."""
+    taken = []
+
+    class Recording(locks.InProcessLockProvider):
+        def _acquire(self, name, uuid, timeout):
+            taken.append(name)
+            return super()._acquire(name, uuid, timeout)
+
+    stubborn = server.uuids[0]
+    server.force_412(stubborn, 5)
+    ftsk = tx.FeedTask("f", server.feed(), lock_provider=Recording(),
+                       tries=3, delay_func=retry.NO_DELAY,
+                       continue_on_error=True)
+    ftsk.add_functor_subtask(rename_to, "x")
+    ftsk.execute()
+    assert sorted(taken) == sorted(locks.LOCK_PREFIX + u.lower()
+                                   for u in server.uuids)
+    outcome = ftsk.outcomes[stubborn]
+    assert outcome.status == "failed" and outcome.retries == 2
+    assert outcome.exception.response.status == 412
+    assert server.count("update", stubborn) == 3
+
+
+def test_t5_7_post_execute_failure_propagates(server):
+    """T5.7: a failing post-execute task's exception propagates."""
+    class Boom(tf_task.Task):
+        def execute(self, wrapper_task_rets):
+            raise KeyError("post-exec failed")
+
+    ftsk = tx.FeedTask("f", server.feed())
+    ftsk.add_functor_subtask(rename_to, "x")
+    ftsk.add_post_execute(Boom("boom"))
+    with pytest.raises(KeyError, match="post-exec failed"):
+        ftsk.execute()
+
+
+def test_t5_12_failing_run_on_failure_task_does_not_hide_entry_error(
+        server, caplog):
+    """T5.12: if an opted-in post-execute task fails after entry failures,
+    that is logged and the entry failure is still what is raised."""
+    class Boom(tf_task.Task):
+        def execute(self, wrapper_task_outcomes):
+            raise KeyError("cleanup failed")
+
+    ftsk = tx.FeedTask("f", server.feed(), max_workers=1)
+    ftsk.add_functor_subtask(failing_on({server.uuids[0]}))
+    ftsk.add_post_execute(Boom("boom"), run_on_failure=True)
+    with caplog.at_level(logging.ERROR, logger="pypvm_tx.transaction"):
+        with pytest.raises(ValueError, match="bad entry"):
+            ftsk.execute()
+    assert any("post-execute task run after entry failures" in r.getMessage()
+               for r in caplog.records)
