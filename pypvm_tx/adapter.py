@@ -18,16 +18,19 @@ import logging as std_logging
 import os
 import threading
 import time
+import warnings
 from typing import List, Optional
 from urllib.parse import quote, urlsplit
 
 import requests
-import requests.adapters
 import requests.utils
+import urllib3
+import urllib3.exceptions
 from lxml import etree
 from oslo_log import log as logging
 from requests.structures import CaseInsensitiveDict
 
+from pypvm_tx import _wire
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
@@ -252,15 +255,12 @@ class Response:
 # HTTP: Session (SPEC A1) and Adapter (SPEC A2)
 # ---------------------------------------------------------------------------
 #
-# Why the requests machinery is used the way it is: the transaction layer
-# POSTs one entry per worker thread, so the client's CPU cost per request
-# bounds how well a FeedTask overlaps network latency (the GIL serialises
-# that cost).  ``requests.Session.request`` spends most of its time on
-# things this API does not use (cookie merging, ``.netrc`` reads, proxy
-# environment lookups, redirect handling), so a :class:`Session` prepares
-# each request itself and hands it straight to the pooled transport adapter
-# mounted on its ``requests.Session``.  Environment settings (CA bundle,
-# proxies) are read once, at construction.
+# A Session owns one ``requests.Session`` whose mounted transport adapter
+# holds the pool of keep-alive connections (sized for the threads that
+# share the Session).  Requests are sent on those pooled connections by
+# :mod:`pypvm_tx._wire`, which keeps the client's CPU cost per request
+# small (see there why); through a proxy, requests' own ``send`` is used.
+# Environment settings (CA bundle, proxies) are read once, at construction.
 
 _LOGON_REQUEST = (
     '<LogonRequest xmlns="%(ns)s" schemaVersion="%(ver)s">'
@@ -289,6 +289,24 @@ def default_retry_delay(attempt: int) -> float:
 def _env_ca_bundle() -> Optional[str]:
     return (os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE") or None)
+
+
+class _Auth:
+    """What every request of a Session carries: the token (or none), as a
+    header dict and as a ready-made header block.  Replaced as a whole on
+    logon, so a thread never sees half of one and half of another."""
+
+    __slots__ = ("token", "headers", "block")
+
+    def __init__(self, host_header: str, token: Optional[str]):
+        self.token = token
+        self.headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
+                        "Accept-Encoding": "gzip, deflate"}
+        if token:
+            self.headers[c.SESSION_HEADER] = _wire.check_header_value(
+                c.SESSION_HEADER, token)
+        self.block = "Host: %s\r\n%s" % (host_header, "".join(
+            "%s: %s\r\n" % item for item in self.headers.items()))
 
 
 class Session:
@@ -342,21 +360,28 @@ class Session:
         self.retry_delay = retry_delay
         self.pool_maxsize = pool_maxsize
         host_part = "[%s]" % host if ":" in host else host
+        self._host_header = "%s:%d" % (host_part, self.port)
         #: ``scheme://host:port`` every request goes to.
-        self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
+        self.dest = "%s://%s" % (protocol, self._host_header)
         self.verify = self._resolve_verify(verify, trust_env)
+        if self.verify is False and protocol == "https":
+            warnings.warn(urllib3.exceptions.InsecureRequestWarning(
+                "TLS certificate verification is off for %s." % self.dest),
+                stacklevel=2)
         self._http = requests.Session()
-        # Everything environment-derived is resolved once, above and here.
+        # Everything environment-derived is resolved once, here.
         self._http.trust_env = False
-        self._transport = requests.adapters.HTTPAdapter(
+        self._transport = _wire.Transport(
             pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
         self._http.mount("https://", self._transport)
         self._http.mount("http://", self._transport)
         self._proxies = (requests.utils.get_environ_proxies(self.dest)
                          if trust_env else {})
+        self._via_proxy = bool(requests.utils.select_proxy(self.dest,
+                                                           self._proxies))
+        self._pool = None
         self._logon_lock = threading.Lock()
-        self._token: Optional[str] = None
-        self._base_headers = self._headers_for(None)
+        self._auth = _Auth(self._host_header, None)
         if logon:
             self.logon()
 
@@ -365,7 +390,7 @@ class Session:
     def __repr__(self):
         return "<Session %s user=%s %s>" % (
             self.dest, self.username,
-            "logged on" if self._token else "not logged on")
+            "logged on" if self._auth.token else "not logged on")
 
     def __enter__(self):
         return self
@@ -388,16 +413,9 @@ class Session:
                                "exist.") % path)
         return path
 
-    def _headers_for(self, token):
-        headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
-                   "Accept-Encoding": "gzip, deflate"}
-        if token:
-            headers[c.SESSION_HEADER] = token
-        return headers
-
     @property
     def logged_on(self) -> bool:
-        return self._token is not None
+        return self._auth.token is not None
 
     def logon(self):
         """Log on (``PUT /rest/api/web/Logon``) and keep the session token.
@@ -414,7 +432,7 @@ class Session:
                    "Accept": c.LOGON_RESPONSE_TYPE}
         LOG.debug("Logging on to %s as %s.", self.dest, self.username)
         resp = self._send_once("PUT", c.LOGON_PATH, body, headers,
-                               self._headers_for(None), self.timeout,
+                               _Auth(self._host_header, None), self.timeout,
                                sensitive=True)
         if resp.status == c.HTTP_UNAUTHORIZED:
             raise pvmex.HttpUnauth(resp, msg=_(
@@ -432,18 +450,16 @@ class Session:
         LOG.debug("Logged on to %s as %s.", self.dest, self.username)
 
     def _set_token(self, token):
-        self._token = token
-        # Replaced as a whole so a thread never sees a half-built dict.
-        self._base_headers = self._headers_for(token)
+        self._auth = _Auth(self._host_header, token)
 
     def logoff(self):
         """Log off (``DELETE`` on the logon path); safe to call twice."""
-        if self._token is None:
+        auth = self._auth
+        if auth.token is None:
             return
-        headers = self._base_headers
         self._set_token(None)
         try:
-            resp = self._send_once("DELETE", c.LOGON_PATH, None, {}, headers,
+            resp = self._send_once("DELETE", c.LOGON_PATH, None, None, auth,
                                    self.timeout)
             if resp.status >= c.HTTP_BAD_REQUEST and \
                     resp.status != c.HTTP_UNAUTHORIZED:
@@ -452,12 +468,14 @@ class Session:
         except pvmex.Error as exc:
             LOG.warning("Logoff from %s failed: %s", self.dest, exc)
         finally:
+            self._pool = None
             self._http.close()
 
     def _relogon(self, stale_token):
         """Log on again after a 401, once for all threads that saw it."""
         with self._logon_lock:
-            if self._token is not None and self._token != stale_token:
+            token = self._auth.token
+            if token is not None and token != stale_token:
                 return  # another thread already logged on again
             LOG.info("Session to %s expired; logging on again.", self.dest)
             self.logon()
@@ -470,15 +488,19 @@ class Session:
         An href's scheme, host and port are replaced by this session's: the
         session token is only ever sent to the server it came from.
         """
+        return self.dest + self._target(path_or_href)
+
+    @staticmethod
+    def _target(path_or_href: str) -> str:
+        """The path and query (request target) of a path or an href."""
         if path_or_href.startswith("/"):
-            return self.dest + path_or_href
+            return path_or_href
         parts = urlsplit(path_or_href)
         if not parts.scheme or not parts.path.startswith("/"):
             raise ValueError(_("Expected a path starting with '/' or an "
                                "absolute http(s) URL, got %r.")
                              % path_or_href)
-        path = parts.path + ("?" + parts.query if parts.query else "")
-        return self.dest + path
+        return parts.path + ("?" + parts.query if parts.query else "")
 
     def request(self, method: str, path: str, body=None, headers=None,
                 timeout: float = -1, adapter=None,
@@ -492,14 +514,13 @@ class Session:
         repeats the request.  Idempotent requests are retried on connection
         errors and 502/503/504; others never are.
         """
-        if self._token is None:
+        if self._auth.token is None:
             raise pvmex.HttpUnauth(
                 Response(method, path, c.HTTP_UNAUTHORIZED, "Unauthorized"),
                 msg=_("Cannot send %(m)s %(p)s: the session is not logged "
                       "on.") % {"m": method, "p": path})
         if isinstance(body, str):
             body = body.encode("utf-8")
-        extra = headers or {}
         if timeout == -1:
             timeout = self.timeout
         idempotent = method in _IDEMPOTENT
@@ -508,9 +529,9 @@ class Session:
         attempt = 0
         while True:
             attempt += 1
-            base = self._base_headers
+            auth = self._auth
             try:
-                resp = self._send_once(method, path, body, extra, base,
+                resp = self._send_once(method, path, body, headers, auth,
                                        timeout, adapter=adapter)
             except pvmex.ConnectionError as exc:
                 if attempt >= tries:
@@ -527,7 +548,7 @@ class Session:
             if status == c.HTTP_UNAUTHORIZED and not relogged:
                 relogged = True
                 attempt -= 1  # a re-logon does not use up a try
-                self._relogon(base.get(c.SESSION_HEADER))
+                self._relogon(auth.token)
                 continue
             if (idempotent and status in c.TRANSIENT_HTTP_STATUSES
                     and attempt < tries):
@@ -544,51 +565,75 @@ class Session:
         if delay:
             time.sleep(delay)
 
-    def _send_once(self, method, path, body, extra, base, timeout,
+    def _send_once(self, method, path, body, extra, auth, timeout,
                    adapter=None, sensitive=False) -> Response:
         """One HTTP exchange; transport failures become pypvm_tx errors."""
-        url = self.url_for(path)
-        prep = requests.PreparedRequest()
-        prep.method = method
-        prep.url = url
-        prep.body = body
-        hdrs = base.copy()
-        if extra:
-            hdrs.update(extra)
-        hdrs["Content-Length"] = str(len(body)) if body else "0"
-        prep.headers = hdrs
-        prep._cookies = None
-        prep.hooks = {"response": []}
+        target = self._target(path)
+        url = self.dest + target
         start = time.monotonic()
         try:
-            raw = self._transport.send(prep, timeout=timeout,
-                                       verify=self.verify,
-                                       proxies=self._proxies)
-            content = raw.content
-        except requests.exceptions.SSLError as exc:
+            status, reason, headers, content = self._exchange(
+                method, target, body, extra, auth, timeout)
+        except _wire.SSL_ERRORS as exc:
             raise pvmex.SSLError(_(
                 "TLS error on %(m)s %(u)s: %(e)s. Check the server "
                 "certificate against the CA bundle given as 'verify'.") % {
                     "m": method, "u": url, "e": exc}) from None
-        except requests.exceptions.Timeout as exc:
-            raise pvmex.TimeoutError(_(
-                "%(m)s %(u)s timed out after %(t)s s: %(e)s") % {
-                    "m": method, "u": url, "t": timeout, "e": exc}) from None
-        except (requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+        except _wire.CONNECTION_ERRORS_FIRST as exc:
             raise pvmex.ConnectionError(_(
                 "Connection failed on %(m)s %(u)s: %(e)s") % {
                     "m": method, "u": url, "e": exc}) from None
-        status = raw.status_code
+        except _wire.TIMEOUT_ERRORS as exc:
+            raise pvmex.TimeoutError(_(
+                "%(m)s %(u)s timed out after %(t)s s: %(e)s") % {
+                    "m": method, "u": url, "t": timeout, "e": exc}) from None
+        except _wire.CONNECTION_ERRORS as exc:
+            raise pvmex.ConnectionError(_(
+                "Connection failed on %(m)s %(u)s: %(e)s") % {
+                    "m": method, "u": url, "e": exc}) from None
         if LOG.isEnabledFor(std_logging.DEBUG):
             LOG.debug("%(m)s %(u)s -> %(s)s (%(ms).1f ms)",
                       {"m": method, "u": url, "s": status,
                        "ms": (time.monotonic() - start) * 1000})
-        return Response(method, path, status, raw.reason, raw.headers,
+        return Response(method, path, status, reason, headers,
                         reqheaders=extra,
                         reqbody=b"" if sensitive else (body or b""),
                         body=content, adapter=adapter)
+
+    def _exchange(self, method, target, body, extra, auth, timeout):
+        """(status, reason, headers, body) of one request on a pooled
+        connection of this Session's ``requests`` transport."""
+        if self._via_proxy:
+            return self._exchange_via_requests(method, target, body, extra,
+                                               auth, timeout)
+        lines = [auth.block]
+        if extra:
+            for name, value in extra.items():
+                lines.append("%s: %s\r\n" % (
+                    name, _wire.check_header_value(name, value)))
+        lines.append("Content-Length: %d\r\n" % (len(body) if body else 0))
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = self._transport.pool_for(
+                self.dest + "/", self.verify, self._proxies)
+        try:
+            return _wire.exchange(pool, method, target, "".join(lines),
+                                  body, timeout)
+        except urllib3.exceptions.ClosedPoolError:
+            self._pool = None  # evicted or closed: fetch it again next time
+            raise
+
+    def _exchange_via_requests(self, method, target, body, extra, auth,
+                               timeout):
+        prep = requests.PreparedRequest()
+        prep.method, prep.url, prep.body = method, self.dest + target, body
+        prep.headers = dict(auth.headers, **(extra or {}))
+        prep.headers["Content-Length"] = str(len(body) if body else 0)
+        prep._cookies = None
+        prep.hooks = {"response": []}
+        raw = self._transport.send(prep, timeout=timeout, verify=self.verify,
+                                   proxies=self._proxies)
+        return raw.status_code, raw.reason, raw.headers, raw.content
 
 
 def build_path(service: str, root_type: str, root_id=None, child_type=None,

@@ -50,7 +50,7 @@ def test_a1_1_request_without_token_is_401(emulator):
 def test_a1_6_logoff_invalidates_the_token(emulator):
     """A1.6: logoff DELETEs the logon; the old token is refused after."""
     with emulator.session() as sess:
-        token = sess._token
+        token = sess._auth.token
         pvm_adapter.Adapter(sess).read(LPAR_T)
     assert emulator.count("DELETE", "Logon", 204) == 1
     other = emulator.session()
@@ -264,7 +264,7 @@ def test_a1_5_debug_logs_hold_neither_password_nor_token(caplog):
     emu = Emulator(lpars=2, password=password)
     with emu:
         sess = emu.session(retry_delay=None)
-        tokens = {sess._token}
+        tokens = {sess._auth.token}
         adp = pvm_adapter.Adapter(sess)
         lpar = LPAR.get(adp, uuid=emu.uuids()[0])
         lpar.update()
@@ -272,7 +272,7 @@ def test_a1_5_debug_logs_hold_neither_password_nor_token(caplog):
             lpar.update()
         emu.expire_sessions()
         adp.read(LPAR_T)
-        tokens.add(sess._token)
+        tokens.add(sess._auth.token)
         sess.logoff()
     assert len(tokens) == 2 and caplog.records
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)

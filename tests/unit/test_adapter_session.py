@@ -10,9 +10,10 @@ import threading
 
 import pytest
 import requests
+import urllib3
 from lxml import etree
-from requests.structures import CaseInsensitiveDict
 
+from pypvm_tx import _wire
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
@@ -27,13 +28,21 @@ ENTRY = (b'<entry xmlns="http://www.w3.org/2005/Atom"><id>U1</id>'
 
 
 def _raw(status, body=b"", headers=None, reason="OK"):
-    resp = requests.Response()
-    resp.status_code = status
-    resp.reason = reason
-    resp.headers = CaseInsensitiveDict(headers or {})
-    resp._content = body
-    resp._content_consumed = True
-    return resp
+    """A response as pypvm_tx._wire.exchange returns it."""
+    return status, reason, list((headers or {}).items()), body
+
+
+class Sent:
+    """One request as it reached the (fake) wire."""
+
+    def __init__(self, pool, method, target, head_lines, body):
+        self.pool = pool
+        self.method = method
+        self.url = "%s://%s:%s%s" % (pool.scheme, pool.host, pool.port,
+                                     target)
+        self.body = body
+        self.headers = dict(line.split(": ", 1)
+                            for line in head_lines.split("\r\n") if line)
 
 
 class FakeServer:
@@ -51,10 +60,11 @@ class FakeServer:
         return ('<LogonResponse xmlns="%s"><X-API-Session>%s</X-API-Session>'
                 '</LogonResponse>' % (c.WEB_NS, token)).encode()
 
-    def send(self, prep, **kwargs):
+    def exchange(self, pool, method, target, head_lines, body, timeout):
+        prep = Sent(pool, method, target, head_lines, body)
         with self.lock:
             self.sent.append(prep)
-            self.kwargs.append(kwargs)
+            self.kwargs.append({"timeout": timeout})
         for step in list(self.script):
             result = step(prep)
             if result is not None:
@@ -83,9 +93,9 @@ class FakeServer:
 
 @pytest.fixture
 def server(monkeypatch):
+    """Every Session's pooled connections answered by a FakeServer."""
     fake = FakeServer()
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send",
-                        lambda self, prep, **kw: fake.send(prep, **kw))
+    monkeypatch.setattr(_wire, "exchange", fake.exchange)
     return fake
 
 
@@ -166,34 +176,41 @@ def test_a1_3_default_ports(server):
         _session(protocol="ftp")
 
 
-def test_a1_3_verify_on_by_default_and_passed_per_request(server,
-                                                          monkeypatch):
-    """A1.3: verification is on by default and given to every request."""
+def _pool_of(server):
+    return server.sent[-1].pool
+
+
+def test_a1_3_verify_on_by_default(server, monkeypatch):
+    """A1.3: certificate verification is on by default (requests' CA
+    bundle when the environment names none)."""
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     adapter.Adapter(_session()).read("LogicalPartition")
-    assert all(kw["verify"] is True for kw in server.kwargs)
+    pool = _pool_of(server)
+    assert pool.cert_reqs == "CERT_REQUIRED"
+    assert pool.ca_certs == requests.certs.where()
 
 
 def test_a1_3_explicit_ca_bundle_beats_environment(server, monkeypatch,
                                                    tmp_path):
-    """A1.3: an explicit CA bundle wins over REQUESTS_CA_BUNDLE."""
+    """A1.3: an explicit CA bundle wins over REQUESTS_CA_BUNDLE; False
+    switches verification off; True follows the environment unless
+    trust_env=False."""
     env_ca = tmp_path / "env.pem"
     env_ca.write_text("x")
     mine = tmp_path / "mine.pem"
     mine.write_text("x")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(env_ca))
     adapter.Adapter(_session(verify=str(mine))).read("LogicalPartition")
-    assert {kw["verify"] for kw in server.kwargs} == {str(mine)}
-    server.kwargs.clear()
-    _session(verify=False)
-    assert {kw["verify"] for kw in server.kwargs} == {False}
-    server.kwargs.clear()
-    _session()  # verify=True takes the environment's bundle
-    assert {kw["verify"] for kw in server.kwargs} == {str(env_ca)}
-    server.kwargs.clear()
+    assert _pool_of(server).ca_certs == str(mine)
+    assert _pool_of(server).cert_reqs == "CERT_REQUIRED"
+    with pytest.warns(urllib3.exceptions.InsecureRequestWarning):
+        _session(verify=False)
+    assert _pool_of(server).cert_reqs == "CERT_NONE"
+    _session()
+    assert _pool_of(server).ca_certs == str(env_ca)
     _session(trust_env=False)
-    assert {kw["verify"] for kw in server.kwargs} == {True}
+    assert _pool_of(server).ca_certs == requests.certs.where()
 
 
 def test_a1_3_missing_ca_bundle_is_rejected(server, tmp_path):
@@ -311,7 +328,8 @@ def _fail_gets(server, exc, times):
 def test_a1_7_connection_error_names_method_and_url(server):
     """A1.7: ConnectionError names method and URL, not credentials."""
     adp = adapter.Adapter(_session(get_retries=0))
-    _fail_gets(server, requests.exceptions.ConnectionError("refused"), 1)
+    _fail_gets(server, urllib3.exceptions.NewConnectionError(
+        None, "Failed to establish a new connection: refused"), 1)
     with pytest.raises(pvmex.ConnectionError) as info:
         adp.read("LogicalPartition")
     msg = str(info.value)
@@ -323,10 +341,11 @@ def test_a1_7_connection_error_names_method_and_url(server):
 def test_a1_7_timeout_and_ssl_errors_are_mapped_not_retried(server):
     """A1.7: Timeout -> TimeoutError, SSLError -> SSLError, no retry."""
     adp = adapter.Adapter(_session(get_retries=3))
-    _fail_gets(server, requests.exceptions.ReadTimeout("slow"), 1)
+    _fail_gets(server, urllib3.exceptions.ReadTimeoutError(
+        None, "/x", "Read timed out."), 1)
     with pytest.raises(pvmex.TimeoutError, match="GET"):
         adp.read("LogicalPartition", timeout=0.5)
-    _fail_gets(server, requests.exceptions.SSLError("bad cert"), 1)
+    _fail_gets(server, urllib3.exceptions.SSLError("bad cert"), 1)
     with pytest.raises(pvmex.SSLError, match="GET"):
         adp.read("LogicalPartition")
     assert len([p for p in server.sent if p.method == "GET"]) == 2
@@ -338,10 +357,12 @@ def test_a1_7_get_retried_on_connection_errors_with_backoff(server):
     delays = []
     adp = adapter.Adapter(_session(get_retries=2,
                                    retry_delay=lambda n: delays.append(n)))
-    _fail_gets(server, requests.exceptions.ConnectionError("reset"), 2)
+    _fail_gets(server, urllib3.exceptions.ProtocolError(
+        "Connection aborted.", ConnectionResetError()), 2)
     assert adp.read("LogicalPartition").status == 200
     assert delays == [1, 2]
-    _fail_gets(server, requests.exceptions.ConnectionError("reset"), 3)
+    _fail_gets(server, urllib3.exceptions.ProtocolError(
+        "Connection aborted.", ConnectionResetError()), 3)
     with pytest.raises(pvmex.ConnectionError):
         adp.read("LogicalPartition")
 
@@ -362,7 +383,8 @@ def test_a1_7_default_backoff_is_short():
 
 
 @pytest.mark.parametrize("failure", [
-    requests.exceptions.ConnectionError("reset"),
+    urllib3.exceptions.ProtocolError("Connection aborted.",
+                                     ConnectionResetError()),
     _raw(503, reason="Busy")])
 def test_a1_7_post_and_put_never_retried(server, failure):
     """A1.7: POST/PUT are not retried blindly (status or connection)."""
@@ -506,3 +528,32 @@ def test_a2_3_errors_raise_http_error_by_status(server, status, exc_class):
     assert info.value.response.adapter is adp
     assert info.value.response.reqmethod == "GET"
     assert "/LogicalPartition/U1" in str(info.value)
+
+
+def test_a1_2_through_a_proxy_requests_sends_it(server, monkeypatch):
+    """A1.2/A1.7: with a proxy in the environment the request goes through
+    requests' HTTPAdapter.send (which handles proxies), and its errors are
+    mapped the same way."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    calls = []
+
+    def send(transport, prep, **kwargs):
+        calls.append((prep, kwargs))
+        if len(calls) > 2:
+            raise requests.exceptions.ConnectTimeout("proxy timed out")
+        resp = requests.Response()
+        resp.status_code, resp.reason = 200, "OK"
+        resp._content = (server.logon_body("tok-p") if len(calls) == 1
+                         else ENTRY)
+        return resp
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    adp = adapter.Adapter(_session())
+    assert adp.read("LogicalPartition").entry.uuid == "U1"
+    assert calls[0][1]["proxies"]["https"] == "http://proxy.example:3128"
+    assert calls[1][0].headers[c.SESSION_HEADER] == "tok-p"
+    with pytest.raises(pvmex.TimeoutError, match="GET"):
+        adp.read("LogicalPartition")
+    assert not server.sent  # nothing bypassed the proxy
