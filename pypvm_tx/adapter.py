@@ -121,8 +121,13 @@ class Entry:
 
     @property
     def uuid(self) -> Optional[str]:
-        """The Atom ``<id>``: the object's UUID."""
-        return self.element.findtext(_TAG_ID)
+        """The Atom ``<id>``: the object's UUID (read once, then cached;
+        it is the lock key of every transaction on this entry)."""
+        try:
+            return self._uuid
+        except AttributeError:
+            self._uuid = self.element.findtext(_TAG_ID)
+            return self._uuid
 
     @property
     def title(self) -> Optional[str]:

@@ -52,10 +52,11 @@ def test_a3_headers_are_case_insensitive():
     assert resp.etag == "5"
 
 
-def test_a3_204_is_an_empty_body_without_error():
-    """A3/§9: a 204 feed has no body; feed and entry are None, no error."""
+def test_a3_204_to_a_get_is_an_empty_feed():
+    """A2.1/§9: a 204 to a feed GET has no body and means an empty feed."""
     resp = _resp(b"", status=204)
-    assert resp.feed is None and resp.entry is None
+    assert resp.entry is None
+    assert resp.feed is not None and resp.feed.entries == []
 
 
 def test_a3_parsing_is_lazy():
