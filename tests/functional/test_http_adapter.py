@@ -261,6 +261,7 @@ def test_a1_5_debug_logs_hold_neither_password_nor_token(caplog):
     re-logon and a logoff log neither the password nor any token."""
     password = "Very-Secret-Pw-123"
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="pypvm_tx")
     emu = Emulator(lpars=2, password=password)
     with emu:
         sess = emu.session(retry_delay=None)

@@ -279,6 +279,7 @@ def test_a1_4_relogon_is_shared_by_concurrent_threads(server):
 def test_a1_5_no_secret_in_repr_logs_or_errors(server, caplog):
     """A1.5: password and token are in no repr, log line or message."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="pypvm_tx")
     sess = _session()
     adp = adapter.Adapter(sess)
     server.tokens.clear()

@@ -1,0 +1,152 @@
+"""FeedTask over real HTTP against the emulator in another process.
+
+Prints figures; it is not a test.  Workload (issue 3): a FeedTask over
+N LPARs (default 500), ``max_workers=10``, one functor subtask that
+renames every LPAR, so every entry costs one POST after the one feed GET.
+
+(a) no added latency: milliseconds per entry (wall time / N) and the
+    connections the emulator saw opened.  Target: <= 1.5 ms per entry.
+(b) 10 ms of emulator latency on every request: wall time against the
+    ideal, one feed GET plus ceil(N / workers) POST round trips, as an
+    efficiency ratio (ideal / wall).  Target: >= 0.9.  The ideal is given
+    two ways: with the bare latency as round trip (strict) and with the
+    round trip of one POST measured on an idle server.
+
+Usage::
+
+    python benchmarks/bench_http.py [--entries 500] [--workers 10]
+        [--latency 0.01] [--repeat 3]
+"""
+
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from pypvm_tx import adapter as pvm_adapter
+from pypvm_tx import transaction as tx
+from pypvm_tx.testing.emulator import (DEFAULT_PASSWORD, DEFAULT_USER,
+                                       EmulatorControl)
+from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.logical_partition import LPAR
+
+
+def start_emulator(entries):
+    """The emulator in its own process; returns (process, base URL)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pypvm_tx.testing.emulator", "--port", "0",
+         "--lpars", str(entries), "--vioses", "0"],
+        stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    url = proc.stdout.readline().strip()
+    if not url.startswith("http"):
+        proc.kill()
+        raise SystemExit("the emulator did not start")
+    return proc, url
+
+
+def rename(lpar, suffix):
+    """The one subtask: a change to every entry, so every entry POSTs."""
+    lpar.name = (lpar.name or "lpar")[:40] + suffix
+    return True
+
+
+def run_feed_task(adapter, workers, label):
+    getter = ewrap.FeedGetter(adapter, LPAR)
+    task = tx.FeedTask("bench_" + label, getter, max_workers=workers)
+    task.add_functor_subtask(rename, "-" + label)
+    start = time.perf_counter()
+    task.execute()
+    wall = time.perf_counter() - start
+    statuses = [o.status for o in task.outcomes.values()]
+    if statuses.count("updated") != len(statuses):
+        raise SystemExit("not every entry was updated: %s" % statuses)
+    return wall
+
+
+def post_round_trip(adapter, samples=20):
+    """Median wall time of one POST (with its If-Match) on an idle server."""
+    lpar = LPAR.get(adapter)[0]
+    times = []
+    for _ in range(samples):
+        lpar.name = "rt"
+        start = time.perf_counter()
+        lpar = lpar.update()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.010)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    n, workers = args.entries, args.workers
+
+    proc, url = start_emulator(n)
+    try:
+        control = EmulatorControl(url)
+        port = int(url.rsplit(":", 1)[1])
+        session = pvm_adapter.Session(
+            "127.0.0.1", DEFAULT_USER, DEFAULT_PASSWORD, protocol="http",
+            port=port, pool_maxsize=max(20, workers))
+        adapter = pvm_adapter.Adapter(session)
+        run_feed_task(adapter, workers, "warmup")
+
+        print("FeedTask over %d LPARs, max_workers=%d, emulator in process "
+              "%d (%s)" % (n, workers, proc.pid, url))
+        print("(a) no added latency")
+        results = []
+        for rep in range(args.repeat):
+            control.reset_counters()
+            wall = run_feed_task(adapter, workers, "a%d" % rep)
+            counters = control.counters()
+            results.append(wall)
+            print("    run %d: %.3f s wall, %.2f ms/entry, %d requests, %d "
+                  "new connections" % (rep + 1, wall, wall * 1000 / n,
+                                       counters["total"],
+                                       counters["connections_opened"]))
+        best = min(results)
+        print("    best %.2f ms/entry, median %.2f ms/entry (target <= 1.5)"
+              % (best * 1000 / n, statistics.median(results) * 1000 / n))
+
+        control.set_latency(args.latency)
+        rtt = post_round_trip(adapter)
+        rounds = 1 + math.ceil(n / workers)
+        strict_ideal = rounds * args.latency
+        measured_ideal = rounds * rtt
+        print("(b) %.0f ms emulator latency per request; one POST round trip "
+              "measured %.2f ms" % (args.latency * 1000, rtt * 1000))
+        print("    ideal: %d round trips = %.3f s (bare latency), %.3f s "
+              "(measured round trip)" % (rounds, strict_ideal,
+                                         measured_ideal))
+        results = []
+        for rep in range(args.repeat):
+            control.reset_counters()
+            wall = run_feed_task(adapter, workers, "b%d" % rep)
+            counters = control.counters()
+            results.append(wall)
+            print("    run %d: %.3f s wall, efficiency %.3f (bare) / %.3f "
+                  "(measured), %d new connections" % (
+                      rep + 1, wall, strict_ideal / wall,
+                      measured_ideal / wall,
+                      counters["connections_opened"]))
+        best = min(results)
+        med = statistics.median(results)
+        print("    best efficiency %.3f (bare latency) / %.3f (measured "
+              "round trip); median %.3f / %.3f (target >= 0.9)" % (
+                  strict_ideal / best, measured_ideal / best,
+                  strict_ideal / med, measured_ideal / med))
+        session.logoff()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()
