@@ -10,9 +10,9 @@ Two pieces live here:
 * **Lock providers**: where the lock itself comes from.
   :class:`InProcessLockProvider` (the default) serialises threads of this
   process; :class:`FileLockProvider` also serialises processes on one
-  host.  A provider for agents on several hosts (tooz) plugs in the same
-  way: subclass :class:`LockProvider` and implement ``_acquire`` and
-  ``_release``.
+  host, and :class:`ToozLockProvider` agents on several hosts.  Another
+  provider plugs in the same way: subclass :class:`LockProvider` and
+  implement ``_acquire`` and ``_release``.
 
 Correctness never depends on these locks: the etag check on every POST
 is what prevents lost updates.  The lock only keeps agents from wasting
@@ -27,6 +27,7 @@ table that grows with the number of distinct UUIDs ever locked.
 
 import abc
 import os
+import socket
 import threading
 import time
 from typing import Any, FrozenSet, Optional
@@ -252,7 +253,49 @@ class InProcessLockProvider(LockProvider):
         handle.release()
 
 
-class FileLockProvider(LockProvider):
+class _ExternalLockProvider(LockProvider):
+    """Base of providers whose lock lives outside this process.
+
+    An external lock (a lock file, a tooz lock) does not exclude threads
+    of the same process reliably, so each acquisition first takes this
+    process's in-process lock of the same name, then the external one.
+    Subclasses implement :meth:`_external_lock`.
+    """
+
+    def __init__(self):
+        self._threads = InProcessLockProvider()
+
+    def _external_lock(self, name: str):
+        """A lock object for ``name`` with ``acquire(blocking=True,
+        timeout=None) -> bool`` and ``release()``."""
+        raise NotImplementedError
+
+    def _acquire(self, name, uuid, timeout):
+        start = time.monotonic()
+        thread_lock = self._threads._acquire(name, uuid, timeout)
+        try:
+            external = self._external_lock(name)
+            if timeout is None:
+                got = external.acquire(blocking=True)
+            else:
+                left = max(timeout - (time.monotonic() - start), 0)
+                got = external.acquire(blocking=True, timeout=left)
+            if not got:
+                raise LockTimeout(uuid, timeout)
+        except BaseException:
+            self._threads._release(thread_lock)
+            raise
+        return thread_lock, external
+
+    def _release(self, handle):
+        thread_lock, external = handle
+        try:
+            external.release()
+        finally:
+            self._threads._release(thread_lock)
+
+
+class FileLockProvider(_ExternalLockProvider):
     """Locks among the processes of one host: oslo.concurrency file locks.
 
     Each UUID's lock is the file ``<lock_path>/pypvm_tx-entry-<uuid>``
@@ -274,35 +317,69 @@ class FileLockProvider(LockProvider):
             raise ValueError(_("FileLockProvider needs lock_path, the "
                                "directory for lock files (a non-empty str or "
                                "path); got %r.") % (lock_path,))
+        super().__init__()
         self.lock_path = os.fspath(lock_path)
-        self._threads = InProcessLockProvider()
 
     def __repr__(self):
         return "<FileLockProvider lock_path=%r>" % self.lock_path
 
-    def _acquire(self, name, uuid, timeout):
-        start = time.monotonic()
-        thread_lock = self._threads._acquire(name, uuid, timeout)
-        try:
-            file_lock = lockutils.external_lock(name, lock_path=self.lock_path)
-            if timeout is None:
-                got = file_lock.acquire(blocking=True)
-            else:
-                left = max(timeout - (time.monotonic() - start), 0)
-                got = file_lock.acquire(blocking=True, timeout=left)
-            if not got:
-                raise LockTimeout(uuid, timeout)
-        except BaseException:
-            self._threads._release(thread_lock)
-            raise
-        return thread_lock, file_lock
+    def _external_lock(self, name):
+        return lockutils.external_lock(name, lock_path=self.lock_path)
 
-    def _release(self, handle):
-        thread_lock, file_lock = handle
-        try:
-            file_lock.release()
-        finally:
-            self._threads._release(thread_lock)
+
+class ToozLockProvider(_ExternalLockProvider):
+    """Locks among agents on several hosts, through a tooz coordinator.
+
+    ``url`` is any tooz backend URL, e.g. ``redis://redis.example:6379``
+    or ``file:///var/lib/pypvm_tx/locks`` (install the ``distributed``
+    extra: ``pip install 'pypvm_tx[distributed]'``).  The coordinator is
+    started on first use (with its heartbeat) and stopped by
+    :meth:`close`.
+
+    :param url: the tooz backend URL.
+    :param member_id: this agent's member id; default host name + pid.
+    :raises ValueError: ``url`` is not a non-empty string.
+    :raises ImportError: tooz is not installed.
+    """
+
+    def __init__(self, url: str, member_id: Optional[str] = None):
+        if not isinstance(url, str) or not url:
+            raise ValueError(_("ToozLockProvider needs the tooz backend URL "
+                               "(e.g. 'redis://host:6379' or "
+                               "'file:///path'); got %r.") % (url,))
+        from tooz import coordination  # optional dependency
+
+        super().__init__()
+        self.url = url
+        self.member_id = member_id or "pypvm_tx-%s-%d" % (
+            socket.gethostname(), os.getpid())
+        self._coordination = coordination
+        self._coordinator = None
+        self._start_mutex = threading.Lock()
+
+    def __repr__(self):
+        # The URL may carry a password (redis://:secret@host); show the
+        # backend kind only.
+        return "<ToozLockProvider %s://...>" % self.url.split(":", 1)[0]
+
+    def _started(self):
+        with self._start_mutex:
+            if self._coordinator is None:
+                coordinator = self._coordination.get_coordinator(
+                    self.url, self.member_id.encode("utf-8"))
+                coordinator.start(start_heart=True)
+                self._coordinator = coordinator
+            return self._coordinator
+
+    def _external_lock(self, name):
+        return self._started().get_lock(name.encode("utf-8"))
+
+    def close(self) -> None:
+        """Stop the coordinator (locks must no longer be held)."""
+        with self._start_mutex:
+            coordinator, self._coordinator = self._coordinator, None
+        if coordinator is not None:
+            coordinator.stop()
 
 
 # --------------------------------------------------------------------------

@@ -292,3 +292,62 @@ def test_t7_file_provider_serialises_processes(tmp_path):
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+TOOZ_CHILD = """
+import sys
+from pypvm_tx import locks
+provider = locks.ToozLockProvider("file://" + sys.argv[1])
+handle = provider.acquire("SHARED")
+print("locked", flush=True)
+sys.stdin.readline()
+provider.release(handle)
+provider.close()
+"""
+
+
+def test_t7_tooz_provider_rejects_missing_url():
+    """T7: ToozLockProvider needs a backend URL and says which kinds."""
+    pytest.importorskip("tooz")
+    for bad in (None, "", 3):
+        with pytest.raises(ValueError, match="backend URL"):
+            locks.ToozLockProvider(bad)
+
+
+def test_t7_tooz_provider_hides_url_credentials():
+    """T7/A1.5: the repr of a tooz provider never shows its URL's password."""
+    pytest.importorskip("tooz")
+    provider = locks.ToozLockProvider("redis://:s3cret@127.0.0.1:1")
+    assert "s3cret" not in repr(provider)
+
+
+def test_t7_tooz_provider_serialises_threads_and_processes(tmp_path):
+    """T7: a tooz (file://) lock excludes other threads and other processes."""
+    pytest.importorskip("tooz")
+    provider = locks.ToozLockProvider("file://%s" % tmp_path)
+    try:
+        handle = provider.acquire("T1")
+        thread, result = run_in_thread(
+            lambda: provider.acquire("t1", timeout=0.1))
+        thread.join(WAIT)
+        assert isinstance(result["error"], locks.LockTimeout)
+        provider.release(handle)
+
+        child = subprocess.Popen(
+            [sys.executable, "-c", TOOZ_CHILD, str(tmp_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "locked"
+            with pytest.raises(locks.LockTimeout):
+                provider.acquire("shared", timeout=0.2)
+            child.stdin.write("\n")
+            child.stdin.flush()
+            assert child.wait(WAIT) == 0
+            with provider.lock("shared", timeout=WAIT):
+                pass
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    finally:
+        provider.close()
