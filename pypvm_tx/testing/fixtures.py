@@ -11,8 +11,7 @@ the pytest fixtures of :mod:`pypvm_tx.testing.pytest_plugin`):
     from object XML or wrappers: single entries, feeds with per-entry
     etags, 204, 304 and HTTP errors.
 
-:class:`TxRecorderFx` (and its pypowervm-style spellings
-:class:`WrapperTaskFx` / :class:`FeedTaskFx`)
+:class:`TxRecorderFx` (also spelled :class:`WrapperTaskFx` / :class:`FeedTaskFx`)
     Runs WrapperTasks, FeedTasks and ``@entry_transaction`` functions
     without any I/O and records what they did: ``lock``, ``get``,
     ``update``, ``refresh``, ``unlock``, each with the entry's UUID, so a
