@@ -209,14 +209,28 @@ def test_e2_feed_task_fx_records_each_entry(adapter_fx):
 def test_e2_recorder_restores_everything():
     """E2: after clean-up, getters, update, refresh and locks are the real
     ones again."""
-    originals = (ewrap.EntryWrapperGetter.get, ewrap.FeedGetter.get,
-                 ewrap.EntryWrapper.update, ewrap.EntryWrapper.refresh,
-                 locks.LockProvider.acquire, locks.LockProvider.release)
+    def current():
+        return (ewrap.EntryWrapperGetter.get, ewrap.FeedGetter.get,
+                ewrap.UUIDFeedGetter.get, ewrap.EntryWrapper.update,
+                ewrap.EntryWrapper.refresh, lpar.LPAR.update,
+                locks.LockProvider.acquire, locks.LockProvider.release,
+                locks.InProcessLockProvider.acquire)
+    originals = current()
     with pvm_fx.TxRecorderFx():
-        assert ewrap.EntryWrapper.update is not originals[2]
-    assert (ewrap.EntryWrapperGetter.get, ewrap.FeedGetter.get,
-            ewrap.EntryWrapper.update, ewrap.EntryWrapper.refresh,
-            locks.LockProvider.acquire, locks.LockProvider.release) == originals
+        assert ewrap.EntryWrapper.update is not originals[3]
+        assert ewrap.UUIDFeedGetter.get is ewrap.FeedGetter.get
+    assert current() == originals
+    assert "get" not in vars(ewrap.UUIDFeedGetter)
+
+
+def test_e2_recorder_uuid_feed_getter(adapter_fx):
+    """E2: a UUIDFeedGetter gets just its UUIDs' wrappers, in its order."""
+    one = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1))
+    two = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U2))
+    with pvm_fx.FeedTaskFx([one, two]) as fx:
+        getter = ewrap.UUIDFeedGetter(adapter_fx.adapter, lpar.LPAR, [U2])
+        assert getter.get() == [two]
+        assert fx.get_log() == ["get"]
 
 
 def test_e2_recorder_unknown_uuid_is_clear(tx_recorder, adapter_fx):
