@@ -76,6 +76,14 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(_("must be 0 or more, got %s")
+                                         % text)
+    return value
+
+
 def _rate(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -139,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help=_("chance that another writer changes an entry "
                              "between the demo's GET and POST (default "
                              "%(default)s)"))
-    demo.add_argument("--latency-ms", type=float, default=0.0,
+    demo.add_argument("--latency-ms", type=_non_negative_float, default=0.0,
                       help=_("emulated latency of every REST request"))
     demo.add_argument("--seed", type=int, default=0,
                       help=_("seed of the generated objects and conflicts"))
