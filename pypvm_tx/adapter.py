@@ -16,11 +16,13 @@ refused before parsing so a hostile server cannot exhaust memory.
 
 import logging as std_logging
 import os
+import re
 import threading
 import time
 import warnings
 from typing import List, Optional
 from urllib.parse import quote, urlsplit
+from xml.sax.saxutils import unescape as xml_unescape
 
 import requests
 import requests.utils
@@ -71,12 +73,23 @@ def parse_xml(body, what: str = "XML") -> etree._Element:
     :raises AtomError: the body is empty, too large, declares a DOCTYPE,
         or is not well-formed.
     """
+    body = _checked_xml(body, what)
+    try:
+        return etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise pvmex.AtomError(
+            _("Cannot parse %(what)s: it is not well-formed XML "
+              "(%(err)s).") % {"what": what, "err": exc}) from None
+
+
+def _checked_xml(body, what: str) -> bytes:
+    """``body`` as bytes, after the checks of :func:`parse_xml` (A4)."""
     if isinstance(body, str):
         body = body.encode("utf-8")
     if not isinstance(body, (bytes, bytearray)):
         raise TypeError(_("Expected an XML body as bytes or str, got "
                           "%s.") % type(body).__name__)
-    if not body.strip():
+    if not body or body.isspace():
         raise pvmex.AtomError(_("Cannot parse %s: the body is empty.") % what)
     if len(body) > MAX_XML_BYTES:
         raise pvmex.AtomError(
@@ -87,12 +100,7 @@ def parse_xml(body, what: str = "XML") -> etree._Element:
         raise pvmex.AtomError(
             _("Refusing to parse %s: DOCTYPE and ENTITY declarations are "
               "not allowed.") % what)
-    try:
-        return etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise pvmex.AtomError(
-            _("Cannot parse %(what)s: it is not well-formed XML "
-              "(%(err)s).") % {"what": what, "err": exc}) from None
+    return body
 
 
 def _self_href(element: etree._Element) -> Optional[str]:
@@ -102,22 +110,110 @@ def _self_href(element: etree._Element) -> Optional[str]:
     return None
 
 
+class _Slice:
+    """One ``<entry>`` of a feed body, kept as bytes until needed.
+
+    ``prolog`` is the feed's start tag, so the slice parses with the
+    namespace declarations it inherits; ``head`` is the part before
+    ``<content>``, where the id, SELF link and etag are found without
+    parsing.
+    """
+
+    __slots__ = ("prolog", "data", "head", "what")
+
+    def __init__(self, prolog: bytes, data: bytes, what: str):
+        self.prolog = prolog
+        self.data = data
+        cut = data.find(b"<content")
+        self.head = data if cut < 0 else data[:cut]
+        self.what = what
+
+    def parse(self) -> etree._Element:
+        if not self.prolog:  # a whole single-entry document
+            return parse_xml(self.data, what=self.what)
+        return parse_xml(self.prolog + self.data + b"</feed>",
+                         what=self.what)[0]
+
+    def text_of(self, start: bytes, end: bytes) -> Optional[str]:
+        """Text between ``start`` and ``end`` in the head (no markup)."""
+        begin = self.head.find(start)
+        if begin < 0:
+            return None
+        begin += len(start)
+        stop = self.head.find(end, begin)
+        if stop < 0 or b"<" in self.head[begin:stop]:
+            return None
+        return xml_unescape(self.head[begin:stop].decode("utf-8")).strip()
+
+    def self_href(self) -> Optional[str]:
+        for match in _LINK_RE.finditer(self.head):
+            attrs = dict(_ATTR_RE.findall(match.group(1)))
+            if attrs.get(b"rel") == c.LINK_REL_SELF.encode():
+                href = attrs.get(b"href")
+                return xml_unescape(href.decode("utf-8")) if href else None
+        return None
+
+
+_LINK_RE = re.compile(rb"<link\s([^>]*)/?>")
+_CONTENT_TYPE_RE = re.compile(rb'<content type="[^"]*;\s*type=(\w+)"')
+_ATTR_RE = re.compile(rb'([\w:.-]+)="([^"<]*)"')
+_ETAG_OPEN = b"<etag:etag "
+_lazy_lock = threading.Lock()
+
+
 class Entry:
     """One Atom ``<entry>``: its identity, SELF link, etag and content.
 
     ``etag`` is the response's ETag header for a single-entry response,
     or the entry's own ``<etag:etag>`` inside a feed.
+
+    An entry of a feed may be built from its bytes (``source``) and parsed
+    only when its ``element`` (or ``content``, ``title``) is first used:
+    a FeedTask then parses each entry in the worker that handles it,
+    while other workers wait on the network, instead of parsing the whole
+    feed before any work starts.  ``uuid``, ``href`` and ``etag`` are read
+    from the bytes without parsing.
     """
 
-    def __init__(self, element: etree._Element, etag: Optional[str] = None,
-                 adapter=None):
-        self.element = element
+    def __init__(self, element: Optional[etree._Element] = None,
+                 etag: Optional[str] = None, adapter=None,
+                 source: Optional[_Slice] = None):
+        if element is None and source is None:
+            raise ValueError(_("An Entry needs an element or its bytes."))
+        self._element = element
+        self._source = source
         self.adapter = adapter
         if etag is None:
-            etag_elem = element.find(_TAG_ENTRY_ETAG)
-            if etag_elem is not None and etag_elem.text:
-                etag = etag_elem.text.strip()
+            etag = self._own_etag()
         self.etag = etag
+
+    def _own_etag(self) -> Optional[str]:
+        if self._element is None:
+            head = self._source.head
+            if b"etag" not in head:
+                return None  # no etag element to find
+            start = head.find(_ETAG_OPEN)
+            if start >= 0:
+                etag = self._source.text_of(
+                    head[start:head.find(b">", start) + 1], b"</etag:etag>")
+                if etag is not None:
+                    return etag
+        etag_elem = self.element.find(_TAG_ENTRY_ETAG)
+        if etag_elem is not None and etag_elem.text:
+            return etag_elem.text.strip()
+        return None
+
+    @property
+    def element(self) -> etree._Element:
+        """The ``<entry>`` element (parsed on first use)."""
+        element = self._element
+        if element is None:
+            parsed = self._source.parse()
+            with _lazy_lock:  # two threads may race: one element wins
+                if self._element is None:
+                    self._element = parsed
+                element = self._element
+        return element
 
     @property
     def uuid(self) -> Optional[str]:
@@ -126,8 +222,13 @@ class Entry:
         try:
             return self._uuid
         except AttributeError:
-            self._uuid = self.element.findtext(_TAG_ID)
-            return self._uuid
+            uuid = None
+            if self._element is None:
+                uuid = self._source.text_of(b"<id>", b"</id>")
+            if uuid is None:
+                uuid = self.element.findtext(_TAG_ID)
+            self._uuid = uuid
+            return uuid
 
     @property
     def title(self) -> Optional[str]:
@@ -136,7 +237,24 @@ class Entry:
     @property
     def href(self) -> Optional[str]:
         """The entry's SELF link."""
+        if self._element is None:
+            href = self._source.self_href()
+            if href is not None:
+                return href
         return _self_href(self.element)
+
+    @property
+    def schema_type(self) -> Optional[str]:
+        """The content's schema type (e.g. ``LogicalPartition``), from the
+        ``<content type="...; type=X">`` attribute or the element's tag."""
+        if self._element is None:
+            match = _CONTENT_TYPE_RE.match(self._source.data,
+                                           len(self._source.head))
+            if match:
+                return match.group(1).decode("ascii")
+        content = self.content
+        return etree.QName(content).localname if content is not None \
+            else None
 
     @property
     def content(self) -> Optional[etree._Element]:
@@ -148,20 +266,96 @@ class Entry:
 
 
 class Feed:
-    """An Atom ``<feed>``: its SELF link, etag and entries."""
+    """An Atom ``<feed>``: its SELF link, etag and entries.
 
-    def __init__(self, element: etree._Element, etag: Optional[str] = None,
-                 adapter=None):
-        self.element = element
+    Built either from the parsed ``element``, or (by :class:`Response`,
+    for a large feed) from the ``body`` and its entries' bytes; the
+    ``element`` of the latter is parsed only if asked for.
+    """
+
+    def __init__(self, element: Optional[etree._Element] = None,
+                 etag: Optional[str] = None, adapter=None,
+                 entries: Optional[List[Entry]] = None, body=None,
+                 what: str = "XML"):
+        self._element = element
+        self._body = body
+        self._what = what
         self.etag = etag
         self.adapter = adapter
-        self.entries: List[Entry] = [
-            Entry(entry, adapter=adapter)
-            for entry in element.iterchildren(_TAG_ENTRY)]
+        if entries is None:
+            entries = [Entry(entry, adapter=adapter)
+                       for entry in element.iterchildren(_TAG_ENTRY)]
+        self.entries: List[Entry] = entries
+
+    @property
+    def element(self) -> etree._Element:
+        if self._element is None:
+            self._element = parse_xml(self._body, what=self._what)
+        return self._element
 
     @property
     def href(self) -> Optional[str]:
+        if self._element is None:
+            cut = self._body.find(b"<entry")
+            source = _Slice(b"", self._body[:cut] if cut >= 0 else b"",
+                            self._what)
+            href = source.self_href()
+            if href is not None:
+                return href
         return _self_href(self.element)
+
+
+#: Feeds smaller than this are parsed at once (splitting is not worth it).
+LAZY_FEED_BYTES = 64 * 1024
+_FEED_PROLOG = b'<feed xmlns="' + c.ATOM_NS.encode() + b'"'
+_ENTRY_PROLOG = b'<entry xmlns="' + c.ATOM_NS.encode() + b'"'
+
+
+def _lazy_entry(body: bytes, etag, adapter, what) -> Optional[Entry]:
+    """An :class:`Entry` parsed on first use, or None when the body is not
+    a plain single ``<entry>`` document (the caller parses it at once)."""
+    stripped = body.strip()
+    if not stripped.startswith(_ENTRY_PROLOG) or \
+            not stripped.endswith(b"</entry>") or \
+            stripped.count(b"<entry") != 1:
+        return None
+    return Entry(source=_Slice(b"", stripped, what), etag=etag,
+                 adapter=adapter)
+
+
+def _split_feed(body: bytes, etag, adapter, what) -> Optional[Feed]:
+    """A :class:`Feed` whose entries are parsed lazily, or None when the
+    body is not in the plain form this handles (the caller then parses
+    it whole, so nothing is lost): a ``<feed>`` with the Atom default
+    namespace holding un-prefixed, attribute-less, non-nested
+    ``<entry>`` elements."""
+    start = body.find(b"<feed")
+    if start < 0 or body[:start].strip(b" \t\r\n") and \
+            not body[:start].lstrip().startswith(b"<?xml"):
+        return None
+    prolog_end = body.find(b">", start)
+    prolog = body[start:prolog_end + 1]
+    if not prolog.startswith(_FEED_PROLOG) or prolog.endswith(b"/>") or \
+            not body.rstrip().endswith(b"</feed>"):
+        return None
+    entries = []
+    pos = prolog_end
+    while True:
+        begin = body.find(b"<entry>", pos)
+        if begin < 0:
+            break
+        stop = body.find(b"</entry>", begin)
+        if stop < 0:
+            return None
+        stop += len(b"</entry>")
+        entries.append(Entry(source=_Slice(prolog, body[begin:stop], what),
+                             adapter=adapter))
+        pos = stop
+    if body.count(b"<entry") != len(entries) or \
+            body.count(b"</entry") != len(entries):
+        return None  # nested, prefixed or attributed entries: parse whole
+    return Feed(etag=etag, adapter=adapter, entries=entries, body=body,
+                what=what)
 
 
 class Response:
@@ -221,8 +415,20 @@ class Response:
                                   adapter=self.adapter)
             self._parsed = True
             return
-        root = parse_xml(self.body, what=_("the response to %(m)s %(p)s") % {
-            "m": self.reqmethod, "p": self.reqpath})
+        what = _("the response to %(m)s %(p)s") % {
+            "m": self.reqmethod, "p": self.reqpath}
+        if isinstance(self.body, (bytes, bytearray)) and \
+                self.body[:1] == b"<":
+            body = _checked_xml(self.body, what)
+            if body.startswith(_ENTRY_PROLOG):
+                self._entry = _lazy_entry(body, self.etag, self.adapter,
+                                          what)
+            elif len(body) >= LAZY_FEED_BYTES:
+                self._feed = _split_feed(body, self.etag, self.adapter, what)
+            if self._entry is not None or self._feed is not None:
+                self._parsed = True
+                return
+        root = parse_xml(self.body, what=what)
         if root.tag == _TAG_FEED:
             self._feed = Feed(root, etag=self.etag, adapter=self.adapter)
         elif root.tag == _TAG_ENTRY:

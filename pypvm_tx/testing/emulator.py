@@ -39,7 +39,10 @@ Controls
 --------
 From Python, on the :class:`Emulator` object: :meth:`~Emulator.seed`,
 :meth:`~Emulator.change` (out-of-band change: bump an etag, optionally set
-a property), :attr:`~Emulator.latency`, :meth:`~Emulator.inject_fault`
+a property), :attr:`~Emulator.latency` (the least time between a REST
+request and its answer: the emulator's own processing happens within it,
+so a client sees the latency it asked for, not latency plus emulator
+overhead), :meth:`~Emulator.inject_fault`
 (status, dropped connection, slow response; at a rate, seeded,
 optionally only for some methods / object types), :meth:`~Emulator.expire_sessions`,
 :meth:`~Emulator.counters`.  Over HTTP, without a session token, under
@@ -431,7 +434,8 @@ class Emulator:
     :param seed: makes the generated objects (and UUIDs) reproducible.
     :param user: accepted user name.
     :param password: accepted password.
-    :param latency: seconds added to every REST request.
+    :param latency: least seconds between a REST request and its answer
+        (the emulator's own processing time is included, not added).
     :param certfile: PEM certificate (with ``keyfile``) to serve HTTPS.
     """
 
@@ -937,7 +941,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(_control(emu, method, path, query, body))
             return
         schema_type = _type_of(path)
-        emu._sleep(emu.latency)
+        received = time.monotonic()
         fault = emu._pick_fault(method, schema_type)
         reply = None
         if fault is None or fault.kind != "drop":
@@ -950,6 +954,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 reply = self._dispatch(method, path, query, body)
             if fault is not None and fault.kind == "drop_after":
                 reply = None
+        # The latency is the least time between a request and its answer:
+        # the emulator's own processing is part of it, not added to it.
+        emu._sleep(emu.latency - (time.monotonic() - received))
         # Counted before answering, so a client that got its answer always
         # finds its request in the counters.
         emu._record(method, schema_type,
@@ -1394,7 +1401,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", default=DEFAULT_PASSWORD,
                         help="accepted password (default %(default)s)")
     parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds added to every REST request")
+                        help="least seconds between a REST request and its "
+                             "answer")
     parser.add_argument("--certfile", help="PEM certificate: serve HTTPS")
     parser.add_argument("--keyfile", help="PEM private key of --certfile")
     return parser
