@@ -172,6 +172,9 @@ class _Reader:
                                 "middle of the %s." % what)
 
     def exactly(self, size: int) -> bytes:
+        have = len(self.buf) - self.pos
+        if have < size and size > _RECV_SIZE:
+            return self._large(size, have)
         while len(self.buf) - self.pos < size:
             if not self.fill():
                 raise WireError("The server closed the connection before "
@@ -179,6 +182,20 @@ class _Reader:
         data = bytes(self.buf[self.pos:self.pos + size])
         self.pos += size
         return data
+
+    def _large(self, size: int, have: int) -> bytes:
+        """A large body of known size, received straight into place."""
+        out = bytearray(size)
+        out[:have] = memoryview(self.buf)[self.pos:]
+        self.buf, self.pos = bytearray(), 0
+        view = memoryview(out)
+        while have < size:
+            got = self.sock.recv_into(view[have:], size - have)
+            if not got:
+                raise WireError("The server closed the connection before "
+                                "the end of the response body.")
+            have += got
+        return bytes(out)
 
     def rest(self) -> bytes:
         while self.fill():

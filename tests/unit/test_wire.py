@@ -32,6 +32,11 @@ class FakeSock:
             piece = piece[:size]
         return piece
 
+    def recv_into(self, view, size):
+        data = self.recv(size)
+        view[:len(data)] = data
+        return len(data)
+
     def settimeout(self, value):
         self.timeouts.append(value)
 
@@ -97,6 +102,20 @@ def test_a1_2_socket_timeout_set_only_when_it_changes():
         _wire.exchange(pool, "GET", "/", HEAD, None, timeout)
     assert pool.conn._sock.timeouts == [9.0]  # 5.0 was set at connect
     assert pool.conn.connects == 1
+
+
+def test_a1_2_large_body_is_received_in_place():
+    """A1.2: a body larger than one read arrives whole and exact."""
+    big = bytes(range(256)) * 5000  # 1.28 MB
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big)
+    pieces = [head + big[:1000]] + [big[i:i + 70000]
+                                    for i in range(1000, len(big), 70000)]
+    pool, (_, _, _, body) = _go(pieces)
+    assert body == big
+    assert pool.returned == [pool.conn]
+    pool = FakePool([head + big[:-5]])
+    with pytest.raises(_wire.WireError, match="before the end"):
+        _wire.exchange(pool, "GET", "/", HEAD, None, 5.0)
 
 
 def test_a1_2_chunked_body_with_extensions_and_trailer():
