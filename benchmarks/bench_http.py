@@ -122,10 +122,16 @@ def main(argv=None):
             "127.0.0.1", DEFAULT_USER, DEFAULT_PASSWORD, protocol="http",
             port=port, pool_maxsize=max(20, workers))
         adapter = pvm_adapter.Adapter(session)
+        control.reset_counters()
         run_feed_task(adapter, workers, "warmup")
+        # The first run opens the pool's connections; later runs reuse
+        # them (their counts below include the control client's own).
+        opened = control.counters()["connections_opened"]
 
         print("FeedTask over %d LPARs, max_workers=%d, emulator in process "
               "%d (%s)" % (n, workers, proc.pid, url))
+        print("first run (warm-up): %d new connections for %d workers, "
+              "plus the logon's, reused" % (opened - 1, workers))
         print("(a) no added latency")
         results = []
         for rep in range(args.repeat):
