@@ -361,13 +361,25 @@ class EntryWrapper(Wrapper):
             raise ValueError(_("An EntryWrapper needs an Atom entry or an "
                                "object element."))
         self.entry = entry
-        self._element = element if element is not None else entry.content
-        if self._element is None:
-            raise ValueError(_("The Atom entry %s has no content element to "
-                               "wrap.") % (entry.uuid,))
+        # For a wrapped entry the object element is found on first use, so
+        # an entry that is never looked at (the reply to a FeedTask's POST)
+        # is never parsed.
+        self._element = element
         self._etag = etag if etag is not None else (
             entry.etag if entry is not None else None)
         self._adapter = adapter
+
+    @property
+    def element(self) -> etree._Element:
+        """The object element (e.g. ``LogicalPartition``) of the entry."""
+        element = self._element
+        if element is None:
+            element = self.entry.content
+            if element is None:
+                raise ValueError(_("The Atom entry %s has no content element "
+                                   "to wrap.") % (self.entry.uuid,))
+            self._element = element
+        return element
 
     def __repr__(self):
         return "<%s %s etag=%s>" % (type(self).__name__, self.uuid, self.etag)
@@ -391,19 +403,14 @@ class EntryWrapper(Wrapper):
         return decorate
 
     @classmethod
-    def _class_for(cls, element: etree._Element) -> Type["EntryWrapper"]:
-        if cls is not EntryWrapper:
-            return cls
-        return _ENTRY_CLASSES.get(_local_name(element.tag), cls)
-
-    @classmethod
     def _wrap_entry(cls, entry: adp.Entry, etag: Optional[str] = None
                     ) -> "EntryWrapper":
-        content = entry.content
-        if content is None:
-            raise ValueError(_("The Atom entry %s has no content element to "
-                               "wrap.") % (entry.uuid,))
-        return cls._class_for(content)(entry, etag=etag)
+        """Wrap one entry; on the base class, as the registered subclass
+        of its schema type (read without parsing the entry)."""
+        wrapper_class = cls
+        if cls is EntryWrapper:
+            wrapper_class = _ENTRY_CLASSES.get(entry.schema_type, cls)
+        return wrapper_class(entry, etag=etag)
 
     @classmethod
     def wrap(cls, response_or_entry, etag: Optional[str] = None

@@ -449,3 +449,31 @@ def test_w3_element_wrapper_wrap_checks_type():
     """W3: ElementWrapper.wrap needs an lxml element."""
     with pytest.raises(TypeError, match="lxml element"):
         vios.VSCSIMapping.wrap("<VirtualSCSIMapping/>")
+
+
+def test_w1_1_wrapping_a_large_feed_parses_no_entry():
+    """W1.1/A3: wrap picks the class and reads uuid/etag/href without
+    parsing any entry; an entry is parsed when its element is first used."""
+    entries = [("%08d-0000-4000-8000-000000000000" % i, str(i), "vm%d" % i)
+               for i in range(400)]  # large enough for per-entry laziness
+    resp = feed_response(entries)
+    with mock.patch.object(adp, "parse_xml", wraps=adp.parse_xml) as parse:
+        wrappers = ewrap.EntryWrapper.wrap(resp)
+        assert [type(w) for w in wrappers] == [lpar.LPAR] * 400
+        assert [(w.uuid, w.etag) for w in wrappers] == [
+            (u, e) for u, e, _ in entries]
+        assert wrappers[7].href == lpar_href(entries[7][0])
+        assert parse.call_count == 0
+        assert wrappers[7].name == "vm7"
+        assert parse.call_count == 1
+
+
+def test_w1_1_entry_without_content_fails_clearly_on_use():
+    """W1.1: an entry with no content element wraps, and says so when used."""
+    body = ('<entry xmlns="%s"><id>%s</id><link rel="SELF" href="%s"/>'
+            '</entry>') % (c.ATOM_NS, U1, lpar_href(U1))
+    wrapper = ewrap.EntryWrapper.wrap(
+        adp.Response("GET", "/p", 200, "OK", {"ETag": "1"}, body=body))
+    assert wrapper.uuid == U1
+    with pytest.raises(ValueError, match="no content element"):
+        wrapper.element
