@@ -653,8 +653,19 @@ class Demo:
 
 
 def run_demo(args) -> int:
-    logging.getLogger("pypvm_tx").setLevel(
-        logging.WARNING if args.verbose else logging.CRITICAL)
+    # Each etag conflict is logged as a warning by the retry layer; that
+    # is what the demo provokes on purpose, so only --verbose shows them.
+    library_log = logging.getLogger("pypvm_tx")
+    saved_level = library_log.level
+    library_log.setLevel(logging.WARNING if args.verbose
+                         else logging.CRITICAL)
+    try:
+        return _run_demo(args)
+    finally:
+        library_log.setLevel(saved_level)
+
+
+def _run_demo(args) -> int:
     display = _Display(args.json)
     demo = Demo(args, display)
     try:

@@ -68,3 +68,18 @@ def test_e3_verify_read_only_target_must_not_change():
     ver = demo._verify(outcomes(L1, status="unchanged"),
                        {L1: lpar("a", 1024 + cli.MEMORY_DELTA_MB)})
     assert ver["lost"] == 1
+
+
+def test_e3_demo_restores_the_library_log_level(monkeypatch):
+    """E3: running the demo in-process does not leave pypvm_tx's logging
+    silenced for the rest of the caller's process."""
+    import logging
+
+    from pypvm_tx import cli
+
+    log = logging.getLogger("pypvm_tx")
+    log.setLevel(logging.INFO)
+    monkeypatch.setattr(cli, "_run_demo", lambda args: 0)
+    args = cli.build_parser().parse_args(["demo"])
+    assert cli.run_demo(args) == 0
+    assert log.level == logging.INFO
