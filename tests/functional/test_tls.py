@@ -1,37 +1,56 @@
 """HTTPS against the emulator with a self-signed certificate (SPEC A1.3).
 
-The certificate is generated at test time with the ``openssl`` command.
+The certificates are generated at test time with ``cryptography`` (a
+test extra), so no system tool is needed.
 These machines set ``REQUESTS_CA_BUNDLE``; the tests also set it
 themselves, to show that an explicit ``verify`` wins over it.
 """
 
-import shutil
-import subprocess
+import datetime
+import ipaddress
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from pypvm_tx import adapter as pvm_adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing.emulator import Emulator
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,
-                                reason="needs the openssl command")
+def self_signed(where, common_name, ip=None):
+    """Write a self-signed, CA-capable certificate and its key; return
+    their paths as strings."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(name).issuer_name(name)
+               .public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                              critical=True))
+    if ip:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+    cert = builder.sign(key, hashes.SHA256())
+    certfile, keyfile = where / (common_name + ".pem"), where / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return str(certfile), str(keyfile)
 
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory):
     """(certificate, key) of a self-signed CA-capable cert for 127.0.0.1."""
-    where = tmp_path_factory.mktemp("tls")
-    certfile, keyfile = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-addext", "basicConstraints=critical,CA:TRUE",
-         "-keyout", str(keyfile), "-out", str(certfile)],
-        check=True, capture_output=True, timeout=60)
-    return str(certfile), str(keyfile)
+    return self_signed(tmp_path_factory.mktemp("tls"), "127.0.0.1",
+                       ip="127.0.0.1")
 
 
 @pytest.fixture
@@ -74,14 +93,9 @@ def test_a1_3_explicit_verify_beats_environment(https_emulator, cert,
     other CA bundle still wins (and fails); verify=True follows the
     environment as requests does."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert[0])
-    other = tmp_path / "other.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-         "-subj", "/CN=other", "-keyout", str(tmp_path / "k.pem"),
-         "-out", str(other)], check=True, capture_output=True, timeout=60)
+    other, _ = self_signed(tmp_path, "other")
     with pytest.raises(pvmex.SSLError):
-        _session(https_emulator, verify=str(other))
+        _session(https_emulator, verify=other)
     _session(https_emulator).logoff()  # verify=True: env bundle trusted
     with pytest.raises(pvmex.SSLError):
         _session(https_emulator, trust_env=False)
