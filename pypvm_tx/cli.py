@@ -60,36 +60,31 @@ EXIT_USAGE = 2
 # Argument parsing
 # --------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(_("must be at least 1, got %s")
-                                         % text)
-    return value
+class _Bounded:
+    """An argparse ``type``: a number of ``kind`` between ``low`` and
+    ``high`` (inclusive; None means unbounded above)."""
+
+    def __init__(self, kind, low, high=None):
+        self.kind, self.low, self.high = kind, low, high
+        self.__name__ = kind.__name__  # argparse names the type in errors
+
+    def __call__(self, text: str):
+        value = self.kind(text)
+        if value < self.low or (self.high is not None and value > self.high):
+            if self.high is None:
+                raise argparse.ArgumentTypeError(
+                    _("must be at least %(low)s, got %(got)s") % {
+                        "low": self.low, "got": text})
+            raise argparse.ArgumentTypeError(
+                _("must be between %(low)s and %(high)s, got %(got)s") % {
+                    "low": self.low, "high": self.high, "got": text})
+        return value
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(_("must be 0 or more, got %s")
-                                         % text)
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(_("must be 0 or more, got %s")
-                                         % text)
-    return value
-
-
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(_("must be between 0 and 1, got %s")
-                                         % text)
-    return value
+_positive_int = _Bounded(int, 1)
+_non_negative_int = _Bounded(int, 0)
+_non_negative_float = _Bounded(float, 0)
+_rate = _Bounded(float, 0, 1)
 
 
 def _fault(text: str) -> Dict:

@@ -97,7 +97,7 @@ def run_in_process(capsys, *args):
 @pytest.mark.parametrize("args, message", [
     (["demo", "--conflict-rate", "2"], "between 0 and 1"),
     (["demo", "--workers", "0"], "at least 1"),
-    (["demo", "--latency-ms", "-5"], "0 or more"),
+    (["demo", "--latency-ms", "-5"], "at least 0"),
     (["demo", "--fault", "status500"], "key=value"),
     (["demo", "--fault", "colour=red"], "unknown fault key"),
 ])
