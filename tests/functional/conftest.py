@@ -12,8 +12,6 @@ import pytest
 
 from pypvm_tx.testing.emulator import Emulator
 
-CAPTURES = (pathlib.Path(__file__).resolve().parents[2].parent / "shared"
-            / "data" / "powervm-captures")
 
 
 def pytest_collection_modifyitems(items):

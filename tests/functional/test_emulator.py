@@ -19,7 +19,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing import emulator as emu_mod
 from pypvm_tx.testing.emulator import Emulator, EmulatorControl
 
-from .conftest import CAPTURES
+from tests.captures import CAPTURES
 
 UOM = "{%s}" % c.UOM_NS
 LPAR_T = c.LOGICAL_PARTITION

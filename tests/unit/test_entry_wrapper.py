@@ -12,23 +12,12 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import managed_system as ms
 from pypvm_tx.wrappers import virtual_io_server as vios
+from tests.unit.tx_fakes import lpar_xml
 
 BASE = "https://hmc.example:12443"
 MS_UUID = "0d8a9ab1-4ba2-3b56-9a3f-0d2e0c8bd1f4"
 U1 = "1C6F7E2B-96C4-4D0C-86B6-2B7E3F63E0A1"
 U2 = "2A4D2B0B-5C39-4B27-8E0D-51C19CF22F6A"
-
-
-def lpar_xml(uuid, name="vm", mem=2048):
-    return ('<LogicalPartition:LogicalPartition xmlns:LogicalPartition="{ns}"'
-            ' xmlns="{ns}" schemaVersion="V1_0"><Metadata><Atom><AtomID>'
-            '{uuid}</AtomID></Atom></Metadata>'
-            '<PartitionMemoryConfiguration schemaVersion="V1_0"><Metadata>'
-            '<Atom/></Metadata><DesiredMemory>{mem}</DesiredMemory>'
-            '</PartitionMemoryConfiguration>'
-            '<PartitionName>{name}</PartitionName>'
-            '</LogicalPartition:LogicalPartition>').format(
-        ns=c.UOM_NS, uuid=uuid, name=name, mem=mem)
 
 
 def entry_xml(uuid, href, content, etag=None):

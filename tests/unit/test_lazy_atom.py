@@ -8,7 +8,6 @@ to the whole body before anything is split.
 """
 
 import concurrent.futures
-import pathlib
 
 import pytest
 from lxml import etree
@@ -16,14 +15,13 @@ from lxml import etree
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from tests import captures
 
-CAPTURES = (pathlib.Path(__file__).resolve().parents[2].parent / "shared"
-            / "data" / "powervm-captures" / "responses")
 ATOM = "{%s}" % c.ATOM_NS
 
 
 def _capture(name):
-    return (CAPTURES / name).read_bytes()
+    return captures.response_body(name)
 
 
 def _resp(body, etag=None):

@@ -1,6 +1,5 @@
 """Response parsing and XML hardening (SPEC A3, A4, §9 facts)."""
 
-import pathlib
 import tracemalloc
 
 import pytest
@@ -8,13 +7,12 @@ import pytest
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from tests import captures
 
-CAPTURES = (pathlib.Path(__file__).resolve().parents[2].parent / "shared"
-            / "data" / "powervm-captures" / "responses")
 
 
 def _capture(name):
-    return (CAPTURES / name).read_bytes()
+    return captures.response_body(name)
 
 
 def _resp(body, status=200, headers=None):

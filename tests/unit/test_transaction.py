@@ -20,32 +20,13 @@ from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from tests.unit import tx_fakes
-from tests.unit.tx_fakes import name_of, set_name
+from tests.unit.tx_fakes import name_of, run_bounded, set_name
 
 WAIT = 10  # seconds: every wait is bounded so a bug fails, never hangs
 
 
 def http_412():
     return pvmex.http_error_for(adp.Response("POST", "/p", 412, "PF", {}))
-
-
-def run_bounded(func):
-    """Run ``func`` in a thread; fail (not hang) if it does not finish."""
-    result = {}
-
-    def target():
-        try:
-            result["value"] = func()
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(WAIT)
-    assert not thread.is_alive(), "deadlock: the call did not finish"
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 class RecordingProvider(locks.LockProvider):

@@ -17,7 +17,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
 from tests.unit import tx_fakes
-from tests.unit.tx_fakes import name_of, set_name
+from tests.unit.tx_fakes import name_of, run_bounded, set_name
 
 WAIT = 10
 
@@ -27,24 +27,6 @@ def rename_to(wrapper, new_name):
         return False
     set_name(wrapper, new_name)
     return True
-
-
-def run_bounded(func):
-    result = {}
-
-    def target():
-        try:
-            result["value"] = func()
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(WAIT)
-    assert not thread.is_alive(), "deadlock: the call did not finish"
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 class Collect(tf_task.Task):

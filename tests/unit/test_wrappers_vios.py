@@ -1,8 +1,6 @@
 """VIOS, its SCSI / VFC mappings and media repository on real captures
 (SPEC W3)."""
 
-import json
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -12,24 +10,10 @@ from pypvm_tx import const as c
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import virtual_io_server as vios
+from tests.captures import CAPTURES, captured_response
 
-CAPTURES = (Path(__file__).resolve().parents[2].parent / "shared" / "data"
-            / "powervm-captures")
 NS = "{%s}" % c.UOM_NS
 VIOS_UUID = "3443DB77-AED1-47ED-9AA5-3DB9C6CF7089"
-
-pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(),
-                                reason="shared captures not present")
-
-
-def captured_response(name):
-    """A Response as the server sent ``responses/<name>`` (manifest.json)."""
-    meta = json.loads((CAPTURES / "responses" / "manifest.json").read_text())
-    info = meta[name]
-    headers = {"ETag": info["etag"]} if info["etag"] else {}
-    return adp.Response("GET", "/rest/api/uom/" + info["path"],
-                        info["status"], info["reason"], headers,
-                        body=(CAPTURES / "responses" / name).read_bytes())
 
 
 def template_vios(name="vios_02.xml", uuid=VIOS_UUID):

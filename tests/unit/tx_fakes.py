@@ -19,9 +19,30 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 BASE = "https://hmc.example:12443"
 ROOT = "/rest/api/uom/LogicalPartition"
 _UUID_IN_PATH = re.compile(r"/LogicalPartition/([^/?]+)")
+#: Seconds: a bound on every wait, so a deadlock fails instead of hanging.
+WAIT = 10
 
 
-def lpar_xml(uuid, name, mem):
+def run_bounded(func):
+    """Run ``func`` in a thread; fail (not hang) if it does not finish."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = func()
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive(), "deadlock: the call did not finish"
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+def lpar_xml(uuid, name="vm", mem=2048):
     return ('<LogicalPartition:LogicalPartition xmlns:LogicalPartition="{ns}"'
             ' xmlns="{ns}" schemaVersion="V1_0"><Metadata><Atom><AtomID>'
             '{uuid}</AtomID></Atom></Metadata>'
