@@ -17,6 +17,7 @@ coding, or until the connection closes; 1xx interim responses are
 skipped; gzip/deflate content codings are decoded; sizes are bounded.
 """
 
+import re
 import socket
 import ssl
 import zlib
@@ -33,6 +34,7 @@ MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 256 * 1024 * 1024
 _RECV_SIZE = 256 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
+_HEX_RE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class WireError(Exception):
@@ -232,11 +234,10 @@ def _read_chunked(reader: _Reader) -> bytes:
     total = 0
     while True:
         size_line = reader.until(b"\r\n", 1024, "chunk size")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise WireError("The server sent a malformed chunk size.") \
-                from None
+        digits = size_line.split(b";", 1)[0].strip()
+        if not _HEX_RE.fullmatch(digits):
+            raise WireError("The server sent a malformed chunk size.")
+        size = int(digits, 16)
         if size == 0:
             while reader.until(b"\r\n", MAX_HEAD_BYTES, "trailer"):
                 pass
@@ -245,7 +246,9 @@ def _read_chunked(reader: _Reader) -> bytes:
         if total > MAX_BODY_BYTES:
             raise WireError("The response body is too large.")
         pieces.append(reader.exactly(size))
-        reader.exactly(2)  # the CRLF after each chunk
+        if reader.exactly(2) != b"\r\n":  # the CRLF after each chunk
+            raise WireError("The server sent a chunk longer than its "
+                            "declared size.")
 
 
 def _decode(content: bytes, coding: str) -> bytes:
@@ -266,7 +269,21 @@ def _decode(content: bytes, coding: str) -> bytes:
             from None
     if decoder.unconsumed_tail:
         raise WireError("The decoded response body is too large.")
+    if not decoder.eof:
+        raise WireError("The %s response body is truncated." % coding)
     return data
+
+
+def _content_length(value: str) -> int:
+    """The body length a ``Content-Length`` value states (repeated values
+    must agree; RFC 9110 section 8.6)."""
+    values = {part.strip() for part in value.split(",")}
+    if len(values) != 1:
+        raise WireError("The server sent conflicting Content-Length values.")
+    length = values.pop()
+    if not length.isdigit() or not length.isascii():
+        raise WireError("The server sent a malformed Content-Length.")
+    return int(length)
 
 
 def _read_response(sock, method: str):
@@ -283,11 +300,7 @@ def _read_response(sock, method: str):
     elif "chunked" in lowered.get("transfer-encoding", "").lower():
         content = _read_chunked(reader)
     elif "content-length" in lowered:
-        try:
-            length = int(lowered["content-length"].split(",")[0])
-        except ValueError:
-            raise WireError("The server sent a malformed Content-Length.") \
-                from None
+        length = _content_length(lowered["content-length"])
         if length > MAX_BODY_BYTES:
             raise WireError("The response body is too large.")
         content = reader.exactly(length)

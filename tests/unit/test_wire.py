@@ -214,3 +214,37 @@ def test_a1_7_wire_errors_become_connection_errors(monkeypatch):
     with pytest.raises(pvmex.ConnectionError, match="GET http://h:12080/x"):
         sess.request("GET", "/x")
     assert calls == ["GET"] * 3
+
+
+@pytest.mark.parametrize("pieces, message", [
+    ([b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nabc"],
+     "malformed Content-Length"),
+    ([b"HTTP/1.1 200 OK\r\nContent-Length: 3, 5\r\n\r\nabcde"],
+     "conflicting Content-Length"),
+    ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n"
+      b"0\r\n\r\n"], "chunk size"),
+    ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc"
+      b"\r\n0\r\n\r\n"], "chunk size"),
+    ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef"
+      b"\r\n0\r\n\r\n"], "longer than its declared size"),
+    ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab"],
+     "before the end"),
+    ([b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 12"
+      b"\r\n\r\n" + gzip.compress(b"<feed>" * 100)[:12]], "truncated"),
+])
+def test_a1_7_garbled_framing_is_an_error_not_a_short_body(pieces, message):
+    """A1.7: a body whose framing is broken (negative or conflicting
+    lengths, bad chunk sizes, a chunk overrunning its size, an early close
+    inside a chunk, a truncated gzip stream) raises WireError -- never a
+    silently short or shifted body -- and the connection is closed."""
+    pool = FakePool(pieces)
+    with pytest.raises(_wire.WireError, match=message):
+        _wire.exchange(pool, "GET", "/", HEAD, None, 5.0)
+    assert pool.returned == [None] and pool.conn.closed
+
+
+def test_a1_2_repeated_equal_content_length_is_accepted():
+    """A1.2: ``Content-Length: 3, 3`` (a proxy's duplicate) is one length."""
+    _, (status, _, _, body) = _go([b"HTTP/1.1 200 OK\r\nContent-Length: "
+                                   b"3, 3\r\n\r\nabc"])
+    assert (status, body) == (200, b"abc")
