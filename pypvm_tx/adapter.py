@@ -75,11 +75,16 @@ def parse_xml(body, what: str = "XML") -> etree._Element:
     """
     body = _checked_xml(body, what)
     try:
-        return etree.fromstring(body, _parser())
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise pvmex.AtomError(
             _("Cannot parse %(what)s: it is not well-formed XML "
               "(%(err)s).") % {"what": what, "err": exc}) from None
+    if root.getroottree().docinfo.doctype:  # belt and braces (A4)
+        raise pvmex.AtomError(
+            _("Refusing to parse %s: DOCTYPE and ENTITY declarations are "
+              "not allowed.") % what)
+    return root
 
 
 def _checked_xml(body, what: str) -> bytes:
@@ -96,11 +101,28 @@ def _checked_xml(body, what: str) -> bytes:
             _("Refusing to parse %(what)s: %(size)d bytes exceeds the limit "
               "of %(limit)d.") % {"what": what, "size": len(body),
                                   "limit": MAX_XML_BYTES})
+    prolog = _PROLOG_RE.match(body)
+    if prolog is None or b"\x00" in body[:64] or (
+            prolog.group(1) and prolog.group(1).lower()
+            not in _ASCII_ENCODINGS):
+        # The byte scan below sees declarations only in an ASCII-compatible
+        # encoding: UTF-16, UTF-7, EBCDIC ... could hide a DOCTYPE from it.
+        raise pvmex.AtomError(
+            _("Refusing to parse %s: it is not well-formed XML in UTF-8 "
+              "(or ASCII), the only encodings accepted.") % what)
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise pvmex.AtomError(
             _("Refusing to parse %s: DOCTYPE and ENTITY declarations are "
               "not allowed.") % what)
     return body
+
+
+#: A body's start: optional UTF-8 byte order mark, blanks, then ``<``;
+#: group 1 is the encoding its XML declaration names, if any.
+_PROLOG_RE = re.compile(
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<"
+    rb"(?:\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._-]*)[\"'])?")
+_ASCII_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 
 
 def _self_href(element: etree._Element) -> Optional[str]:

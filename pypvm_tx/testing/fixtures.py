@@ -33,6 +33,7 @@ Example (pytest)::
 """
 
 import collections
+import copy
 import threading
 import uuid as uuidlib
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Union
@@ -183,7 +184,7 @@ class AdapterFx(fixtures.Fixture):
                              nsmap={"etag": c.ETAG_NS}).text = str(etag)
         content = etree.SubElement(entry, _ATOM + "content",
                                    type=c.uom_content_type(schema_type))
-        content.append(etree.fromstring(etree.tostring(element)))
+        content.append(copy.deepcopy(element))
         return entry
 
     def entry_response(self, obj, etag: Optional[str] = "1",

@@ -173,3 +173,40 @@ def test_a4_parse_is_usable_from_many_threads():
             lambda _: len(_resp(body).feed.entries), range(32)))
     assert set(counts) == {counts[0]} and counts[0] > 0
 
+
+
+@pytest.mark.parametrize("body", [
+    ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x '
+     '"boom">]><r>&x;</r>').encode("utf-16"),
+    ('<!DOCTYPE r [<!ENTITY x "boom">]><r>&x;</r>').encode("utf-16-le"),
+    (b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE r +AFs-+ADw-'
+     b'!ENTITY x +ACI-boom+ACI-+AD4-+AF0-+AD4-<r>&x;</r>'),
+    ('<?xml version="1.0" encoding="UTF-16"?><r>fine</r>').encode("utf-16"),
+])
+def test_a4_declarations_hidden_by_another_encoding_are_refused(body):
+    """A4: a body in UTF-16, UTF-7 (or any encoding the DOCTYPE byte scan
+    cannot read) is refused before lxml sees it -- lxml would otherwise
+    accept the DOCTYPE it hides."""
+    with pytest.raises(pvmex.AtomError) as info:
+        adapter.parse_xml(body)
+    assert "UTF-8" in str(info.value)
+    with pytest.raises(pvmex.AtomError):
+        _resp(body).entry
+
+
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0" encoding="UTF-8"?><r>ok</r>',
+    b"<?xml version='1.0' encoding='us-ascii' standalone='yes'?><r>ok</r>",
+    b"\xef\xbb\xbf\r\n<r>ok</r>",
+])
+def test_a4_utf8_and_ascii_bodies_still_parse(body):
+    """A4: the encoding check accepts what PowerVM sends (UTF-8)."""
+    assert adapter.parse_xml(body).text == "ok"
+
+
+def test_a4_doctype_is_refused_after_parsing_too(monkeypatch):
+    """A4: even if the byte scan were bypassed, a parsed DOCTYPE is
+    refused (the parser's own settings keep entities unexpanded)."""
+    monkeypatch.setattr(adapter, "_checked_xml", lambda body, what: body)
+    with pytest.raises(pvmex.AtomError, match="DOCTYPE"):
+        adapter.parse_xml(b"<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;</r>")
