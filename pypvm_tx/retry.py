@@ -119,15 +119,16 @@ def STEPPED_DELAY(attempt, max_attempts, *args, **kwargs):
 def stepped_random_range(attempt: int, max_attempts: int):
     """The ``(min, max)`` wait :func:`STEPPED_RANDOM_DELAY` draws from.
 
-    The range steps up with the fraction of the tries used: after tries in
-    the first sixth the wait is 0 (with 60 tries, the first ten retries are
-    immediate), in the last sixth it is anywhere from 0 to 60 seconds.
+    The range steps up with the fraction of the tries used before the
+    failed one, ``(attempt - 1) / max_attempts``, one step per sixth: the
+    first retry is always immediate, with 60 tries the first ten are, and
+    from the last sixth on the wait is anywhere from 0 to 60 seconds (the
+    peer's mapping, so a short ``tries`` gets the same waits as there).
     """
     steps = len(STEPPED_RANDOM_RANGES)
     max_attempts = max(max_attempts, 1)
-    # ceil(steps * attempt / max_attempts) - 1, in integers.
-    index = (steps * max(attempt, 1) + max_attempts - 1) // max_attempts - 1
-    return STEPPED_RANDOM_RANGES[min(max(index, 0), steps - 1)]
+    index = (max(attempt, 1) - 1) * steps // max_attempts
+    return STEPPED_RANDOM_RANGES[min(index, steps - 1)]
 
 
 def STEPPED_RANDOM_DELAY(attempt, max_attempts, *args, **kwargs):
@@ -260,8 +261,11 @@ class _Retrier:
                     self._give_up(exc)
                 self._log_retry(try_, exc)
             else:
-                if try_ == tries or not self.resp_checker(
-                        resp, try_, tries, *args, **kwargs):
+                # The checker sees every response, the last one included:
+                # it may raise to refuse it (the peer's contract); a truthy
+                # answer on the last try still returns the response.
+                if not self.resp_checker(resp, try_, tries, *args,
+                                         **kwargs) or try_ == tries:
                     return resp
                 self._log_retry(try_, None)
             self.delay_func(try_, tries, *args, **kwargs)
@@ -304,8 +308,9 @@ def retry(tries: int = 3, delay_func: Callable = NO_DELAY, retry_except=None,
         given, it alone decides whether an ``HttpError`` (of any status) or
         a ``retry_except`` exception is retried.
     :param resp_checker: ``resp_checker(resp, try, tries, *args, **kwargs)``;
-        truthy asks for a retry although no exception was raised.  The
-        last try's response is returned whatever it says.
+        truthy asks for a retry although no exception was raised.  It is
+        also called on the last try, whose response is returned whatever
+        it answers; to refuse that response it raises instead.
     :param limit_except: an exception (instance or class) raised instead of
         the last one when the tries run out or ``test_func`` declines.
     :param argmod_func: ``argmod_func(try, tries, *args, **kwargs)`` returns

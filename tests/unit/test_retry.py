@@ -130,6 +130,30 @@ def test_r1_3_resp_checker_retries_without_exception():
     assert len(func.calls) == 3
 
 
+def test_r1_3_resp_checker_sees_last_response_and_may_refuse_it():
+    """R1.3: the checker is also called on the last try: truthy there still
+    returns the response, and raising refuses it (pypowervm's contract)."""
+    seen = []
+
+    def checker(resp, try_, tries, *args, **kwargs):
+        seen.append((resp, try_))
+        return True
+
+    func = Scripted("r1", "r2")
+    assert retry.retry(tries=2, resp_checker=checker)(func)() == "r2"
+    assert seen == [("r1", 1), ("r2", 2)]
+
+    def strict(resp, try_, tries, *args, **kwargs):
+        if try_ == tries:
+            raise Limit("still bad after %d tries" % tries)
+        return True
+
+    func = Scripted("bad", "bad")
+    with pytest.raises(Limit, match="after 2 tries"):
+        retry.retry(tries=2, resp_checker=strict)(func)()
+    assert len(func.calls) == 2
+
+
 def test_r1_4_delay_then_argmod_before_each_retry():
     """R1.4: delay_func then argmod_func run before each retry, with args."""
     events = []
@@ -271,6 +295,21 @@ def test_r2_stepped_random_delay_first_ten_of_sixty_immediate():
 def test_r2_stepped_random_ranges_step_with_fraction(attempt, expected):
     """R2: the STEPPED_RANDOM_DELAY range steps per sixth of the tries."""
     assert retry.stepped_random_range(attempt, 60) == expected
+
+
+@pytest.mark.parametrize("tries, expected", [
+    (6, [(0.0, 0.0), (0.0, 1.0), (0.5, 4.0), (2.0, 13.0), (6.5, 30.0),
+         (0.0, 60.0)]),
+    (3, [(0.0, 0.0), (0.5, 4.0), (6.5, 30.0)]),
+    (1, [(0.0, 0.0)]),
+    (12, [(0.0, 0.0)] * 2 + [(0.0, 1.0)] * 2 + [(0.5, 4.0)] * 2
+     + [(2.0, 13.0)] * 2 + [(6.5, 30.0)] * 2 + [(0.0, 60.0)] * 2),
+])
+def test_r2_stepped_random_ranges_by_fraction_of_tries_used(tries, expected):
+    """R2: the step is the sixth that (try - 1) / tries falls in, whatever
+    the number of tries, so the first retry is always immediate."""
+    assert [retry.stepped_random_range(attempt, tries)
+            for attempt in range(1, tries + 1)] == expected
 
 
 def test_r2_stepped_random_delay_sleeps_within_range():
