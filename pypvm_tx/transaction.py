@@ -356,11 +356,36 @@ def _call_subtask(subtask: Subtask, wrapper, provided: dict):
                            **subtask.save_kwargs)
 
 
+def _check_logspec(logspec) -> Optional[tuple]:
+    """``logspec`` as a tuple, or None when empty (T3).
+
+    :raises ValueError: non-empty, but not a sequence of at least a
+        callable and a format string.
+    """
+    if logspec is None:
+        return None
+    try:
+        items = tuple(logspec)
+    except TypeError:
+        items = None
+    if items == ():
+        return None
+    if (items is None or isinstance(logspec, (str, bytes)) or len(items) < 2
+            or not callable(items[0])):
+        raise ValueError(_(
+            "logspec must be a sequence of a callable, a format string and "
+            "zero or more arguments, e.g. (LOG.info, 'Doing %%s', name), or "
+            "empty/None for no logging; got %r.") % (logspec,))
+    return items
+
+
 class FunctorSubtask(Subtask):
     """A :class:`Subtask` around a plain callable (T3).
 
     ``func(wrapper, *args, **kwargs)`` does the work; it receives
-    ``provided=`` under the rule of :meth:`Subtask.execute`.
+    ``provided=`` under the rule of :meth:`Subtask.execute`.  ``func`` is
+    positional-only, so a keyword argument named ``func`` is passed on to
+    it like any other.
 
     :param logspec: None, empty, or a sequence ``(log_callable, format,
         *format_args)``; ``log_callable(format, *format_args)`` is called
@@ -370,21 +395,13 @@ class FunctorSubtask(Subtask):
         or does not start with a callable.
     """
 
-    def __init__(self, func: Callable, *save_args,
+    def __init__(self, func: Callable, /, *save_args,
                  provides: Optional[str] = None, flag_update: bool = True,
                  logspec: Optional[Sequence] = None, **save_kwargs):
         if not callable(func):
             raise TypeError(_("FunctorSubtask needs a callable taking the "
                               "wrapper first; got %r.") % (func,))
-        if logspec:
-            if len(logspec) < 2 or not callable(logspec[0]):
-                raise ValueError(_(
-                    "logspec must be a sequence of a callable, a format string "
-                    "and zero or more arguments, e.g. (LOG.info, 'Doing %%s', "
-                    "name); got %r.") % (logspec,))
-            logspec = tuple(logspec)
-        else:
-            logspec = None
+        logspec = _check_logspec(logspec)
         super().__init__(*save_args, provides=provides,
                          flag_update=flag_update, **save_kwargs)
         self._func = func

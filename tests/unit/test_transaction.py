@@ -536,11 +536,27 @@ def test_t3_empty_logspec_means_none(logspec):
 
 
 @pytest.mark.parametrize("logspec", [[print], ["not callable", "fmt"],
-                                     "ab"])
+                                     "ab", print, 5])
 def test_t3_bad_logspec_raises_value_error(logspec):
     """T3: fewer than two items or a non-callable first item → ValueError."""
     with pytest.raises(ValueError, match="callable, a format string"):
         tx.FunctorSubtask(lambda w: None, logspec=logspec)
+
+
+def test_t3_logspec_accepts_any_sequence_and_keyword_named_func():
+    """T3: a tuple logspec works like a list; logspec never reaches func,
+    while a keyword argument named 'func' does (func is positional-only)."""
+    log = mock.Mock()
+    target = mock.Mock(return_value=True)
+
+    def work(wrp, func=None, **kwargs):
+        return func, sorted(kwargs)
+
+    subtask = tx.FunctorSubtask(work, func=target,
+                                logspec=(log, "fmt %(a)s", {"a": 1}))
+    assert subtask.save_kwargs == {"func": target}
+    assert subtask.execute("w", **subtask.save_kwargs) == (target, [])
+    log.assert_called_once_with("fmt %(a)s", {"a": 1})
 
 
 def test_t3_functor_needs_callable_and_alias_exists():
