@@ -24,6 +24,7 @@ from oslo_log import log as logging
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -445,6 +446,20 @@ class EntryWrapper(Wrapper):
         return wrapped
 
     @classmethod
+    def _one(cls, resp, adapter) -> "EntryWrapper":
+        """:meth:`_wrap_with` of a response that must hold one entry (the
+        answer to a POST, PUT or single GET): anything else -- an empty
+        204, a feed -- is an AtomError, never taken for success."""
+        wrapped = cls._wrap_with(resp, adapter)
+        if not isinstance(wrapped, EntryWrapper):
+            raise pvmex.AtomError(
+                _("The response to %(m)s %(p)s (HTTP %(s)s) holds no single "
+                  "entry; an entry was expected.") % {
+                    "m": resp.reqmethod, "p": resp.reqpath,
+                    "s": resp.status}, response=resp)
+        return wrapped
+
+    @classmethod
     def bld(cls, adapter) -> "EntryWrapper":
         """A new, empty object of this type, ready to fill in and create()."""
         element = etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
@@ -507,8 +522,14 @@ class EntryWrapper(Wrapper):
         """
         adapter = self._need_adapter("update")
         path = _href_path(self._need_href("update"))
+        if not self.etag:
+            # Without If-Match the server would overwrite whatever changed
+            # since this copy was read: a silently lost update.
+            raise ValueError(_("Cannot update %r: it has no etag, so the "
+                               "server could not refuse a stale copy; "
+                               "refresh(use_etag=False) it first.") % self)
         resp = adapter.update_by_path(self, self.etag, path, timeout=timeout)
-        return type(self)._wrap_with(resp, adapter)
+        return type(self)._one(resp, adapter)
 
     def refresh(self, use_etag: bool = True) -> "EntryWrapper":
         """Re-read this object (SPEC W1.5).
@@ -521,7 +542,7 @@ class EntryWrapper(Wrapper):
         resp = adapter.read_by_href(href, etag=self.etag if use_etag else None)
         if resp.status == c.HTTP_NOT_MODIFIED:
             return self
-        return type(self)._wrap_with(resp, adapter)
+        return type(self)._one(resp, adapter)
 
     def create(self, parent_type=None, parent_uuid=None, parent=None
                ) -> "EntryWrapper":
@@ -533,7 +554,7 @@ class EntryWrapper(Wrapper):
         else:
             resp = adapter.create(self, ptype, root_id=puuid,
                                   child_type=self.schema_type)
-        return type(self)._wrap_with(resp, adapter)
+        return type(self)._one(resp, adapter)
 
     def delete(self) -> None:
         """DELETE this object."""
@@ -553,6 +574,8 @@ class EntryWrapper(Wrapper):
             resp = adapter.read(ptype, root_id=puuid,
                                 child_type=cls.schema_type, child_id=uuid,
                                 xag=xag)
+        if uuid is not None:
+            return cls._one(resp, adapter)
         return cls._wrap_with(resp, adapter)
 
     @classmethod

@@ -466,3 +466,56 @@ def test_w1_1_entry_without_content_fails_clearly_on_use():
     assert wrapper.uuid == U1
     with pytest.raises(ValueError, match="no content element"):
         wrapper.element
+
+
+def test_w1_4_update_without_etag_is_refused_not_sent_blind(adapter):
+    """W1.4: a wrapper with no etag cannot send If-Match; update() refuses
+    rather than POST without one (which would overwrite any out-of-band
+    change: a lost update)."""
+    resp = entry_response(adapter=adapter)
+    resp.headers.pop("ETag")
+    w = ewrap.EntryWrapper.wrap(resp)
+    assert w.etag is None
+    with pytest.raises(ValueError, match="no etag"):
+        w.update()
+    adapter.update_by_path.assert_not_called()
+
+
+@pytest.mark.parametrize("reply", [
+    adp.Response("POST", lpar_href(U1), 204, "No Content", {}),
+    feed_response([(U1, "1", "a")]),
+])
+def test_w1_4_update_reply_without_one_entry_is_an_error(adapter, reply):
+    """W1.4: a POST answered 204 (or with a feed) is an AtomError, never a
+    "successful" update returning a list instead of the new wrapper."""
+    from pypvm_tx import exceptions as pvmex
+    w = ewrap.EntryWrapper.wrap(entry_response(adapter=adapter))
+    adapter.update_by_path.return_value = reply
+    with pytest.raises(pvmex.AtomError, match="no single entry"):
+        w.update()
+
+
+def test_w1_5_refresh_and_w1_2_get_answered_without_an_entry_fail(adapter):
+    """W1.5 / W1.2: refresh() or get(uuid) answered with an empty 204 is an
+    AtomError, not an empty list cached as the object."""
+    from pypvm_tx import exceptions as pvmex
+    empty = adp.Response("GET", lpar_href(U1), 204, "No Content", {})
+    w = ewrap.EntryWrapper.wrap(entry_response(adapter=adapter))
+    adapter.read_by_href.return_value = empty
+    with pytest.raises(pvmex.AtomError):
+        w.refresh()
+    adapter.read.return_value = empty
+    with pytest.raises(pvmex.AtomError):
+        lpar.LPAR.get(adapter, uuid=U1)
+    with pytest.raises(pvmex.AtomError):
+        lpar.LPAR.getter(adapter, U1).get()
+    assert lpar.LPAR.get(adapter) == []  # a feed GET: 204 is empty (A2.1)
+
+
+def test_w1_6_create_answered_without_an_entry_fails(adapter):
+    """W1.6: a PUT answered 204 is an AtomError, not a list."""
+    from pypvm_tx import exceptions as pvmex
+    adapter.create.return_value = adp.Response(
+        "PUT", "/rest/api/uom/LogicalPartition", 204, "No Content", {})
+    with pytest.raises(pvmex.AtomError):
+        lpar.LPAR.bld(adapter).create()
