@@ -703,3 +703,114 @@ def test_t5_12_failing_run_on_failure_task_does_not_hide_entry_error(
             ftsk.execute()
     assert any("post-execute task run after entry failures" in r.getMessage()
                for r in caplog.records)
+
+
+# ------------------------------------------------ laziness, shape (T5.2) ---
+
+@pytest.mark.parametrize("trigger", ["wrapper_tasks", "get_wrapper", "feed",
+                                     "execute"])
+def test_t5_2_each_trigger_fetches_once(server, trigger):
+    """T5.2: wrapper_tasks, get_wrapper(uuid), feed or execute() makes the
+    one GET; none of the others repeats it."""
+    ftsk = tx.FeedTask("f", server.feed_getter())
+    ftsk.add_functor_subtask(rename_to, "x", provides="r")
+    ftsk.add_post_execute(Collect("c", []))
+    assert server.calls == []
+    if trigger == "execute":
+        ftsk.execute()
+    elif trigger == "get_wrapper":
+        ftsk.get_wrapper(server.uuids[0])
+    else:
+        getattr(ftsk, trigger)
+    assert server.count("read") == 1
+    ftsk.feed  # noqa: B018
+    ftsk.wrapper_tasks  # noqa: B018
+    ftsk.get_wrapper(server.uuids[1])
+    assert server.count("read") == 1
+
+
+def test_t5_6_feed_follows_one_wrapper_task_and_is_stable_otherwise(server):
+    """T5.6: feed is the same list while no etag changed, and is rebuilt
+    when one WrapperTask now holds a wrapper with another etag."""
+    ftsk = tx.FeedTask("f", server.feed_getter())
+    tasks = ftsk.wrapper_tasks
+    first = ftsk.feed
+    assert ftsk.feed is first
+    uuid = server.uuids[3]
+    tasks[uuid].add_functor_subtask(rename_to, "alone")
+    new_wrapper, _ = tasks[uuid].execute()
+    rebuilt = ftsk.feed
+    assert rebuilt is not first and rebuilt[3] is new_wrapper
+    assert [w.uuid for w in rebuilt] == server.uuids
+    assert rebuilt[0] is first[0]
+
+
+def test_t5_9_t5_10_result_shape_keyed_by_uuid_not_task_name():
+    """T5.9/T5.10: without post-execute tasks the result is exactly
+    {'wrapper_task_rets': {uuid: {'wrapper': w, <provides>: v}}}, keyed by
+    UUID even when names and UUIDs contain underscores."""
+    server = tx_fakes.FakeServer()
+    uuids = [server.add(uuid) for uuid in ("a_b_c", "wrapper_x", "d_e")]
+    ftsk = tx.FeedTask("my_feed_task", server.feed())
+    ftsk.add_functor_subtask(rename_to, "n", provides="renamed")
+    ftsk.add_functor_subtask(lambda w: w.uuid, provides="seen",
+                             flag_update=False)
+    result = ftsk.execute()
+    assert list(result) == ["wrapper_task_rets"]
+    rets = result["wrapper_task_rets"]
+    assert list(rets) == uuids
+    for uuid in uuids:
+        assert set(rets[uuid]) == {"wrapper", "renamed", "seen"}
+        assert rets[uuid]["seen"] == uuid
+        assert rets[uuid]["wrapper"].uuid == uuid
+        assert rets[uuid]["renamed"] is True
+
+
+def test_t5_12_progress_called_from_worker_threads(server):
+    """T5.12: progress(outcome, done, total) runs in the worker thread that
+    finished the entry, once per entry."""
+    calls = []
+    main = threading.get_ident()
+    ftsk = tx.FeedTask("f", server.feed(), max_workers=2,
+                       progress=lambda o, d, t: calls.append(
+                           (o.uuid, d, t, threading.get_ident())))
+    ftsk.add_functor_subtask(rename_to, "p")
+    ftsk.execute()
+    assert sorted(c[0] for c in calls) == sorted(server.uuids)
+    assert sorted(c[1] for c in calls) == [1, 2, 3, 4, 5]
+    assert all(c[2] == 5 and c[3] != main for c in calls)
+
+
+def test_t5_nova_driver_call_patterns(server):
+    """T5.3/T5.4/T5.7/T5.9: the calls a Nova driver makes against
+    pypowervm 1.1.x work unchanged: FeedTask(name, getter),
+    add_functor_subtask(func, arg, provides=, flag_update=False), a subtask
+    for one entry via wrapper_tasks[uuid], add_post_execute(task),
+    execute(); WrapperTask(name, getter, subtasks=..., allow_empty=...,
+    update_timeout=...)."""
+    def find_slot(wrapper, wanted):
+        return "%s-%s" % (wanted, wrapper.uuid[:8])
+
+    def map_disk(wrapper, provided):
+        return rename_to(wrapper, provided["slot"])
+
+    sink = []
+    ftsk = tx.FeedTask("vios_stg", server.feed_getter())
+    ftsk.add_functor_subtask(find_slot, "slot", provides="slot",
+                             flag_update=False)
+    target = server.uuids[1]
+    ftsk.wrapper_tasks[target].add_functor_subtask(map_disk)
+    ftsk.add_post_execute(Collect("post", sink, provides="count"))
+    result = ftsk.execute()
+    assert result["count"] == 5
+    assert server.objects[target][1] == "slot-" + target[:8]
+    assert server.count("update") == 1
+    assert set(sink[0][1]) == set(server.uuids)
+
+    other = server.uuids[2]
+    wtsk = tx.WrapperTask("lpar_tx", server.getter(other),
+                          subtasks=ftsk.wrapper_tasks[target].subtasks,
+                          allow_empty=False, update_timeout=60)
+    wrapper, provided = wtsk.execute()
+    assert provided == {"slot": "slot-" + other[:8]}
+    assert name_of(wrapper) == "slot-" + other[:8]
