@@ -102,9 +102,8 @@ def _checked_xml(body, what: str) -> bytes:
               "of %(limit)d.") % {"what": what, "size": len(body),
                                   "limit": MAX_XML_BYTES})
     prolog = _PROLOG_RE.match(body)
-    if prolog is None or b"\x00" in body[:64] or (
-            prolog.group(1) and prolog.group(1).lower()
-            not in _ASCII_ENCODINGS):
+    if prolog is None or (prolog.group(1) and prolog.group(1).lower()
+                          not in _ASCII_ENCODINGS):
         # The byte scan below sees declarations only in an ASCII-compatible
         # encoding: UTF-16, UTF-7, EBCDIC ... could hide a DOCTYPE from it.
         raise pvmex.AtomError(
@@ -117,10 +116,11 @@ def _checked_xml(body, what: str) -> bytes:
     return body
 
 
-#: A body's start: optional UTF-8 byte order mark, blanks, then ``<``;
-#: group 1 is the encoding its XML declaration names, if any.
+#: A body's start: optional UTF-8 byte order mark, blanks, then ``<`` not
+#: followed by NUL (as in UTF-16/32); group 1 is the encoding its XML
+#: declaration names, if any.
 _PROLOG_RE = re.compile(
-    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<"
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<(?!\x00)"
     rb"(?:\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._-]*)[\"'])?")
 _ASCII_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 

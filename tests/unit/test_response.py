@@ -182,6 +182,9 @@ def test_a4_parse_is_usable_from_many_threads():
     (b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE r +AFs-+ADw-'
      b'!ENTITY x +ACI-boom+ACI-+AD4-+AF0-+AD4-<r>&x;</r>'),
     ('<?xml version="1.0" encoding="UTF-16"?><r>fine</r>').encode("utf-16"),
+    "<r>fine</r>".encode("utf-16-be"),
+    "<r>fine</r>".encode("utf-32-le"),
+    "<r>fine</r>".encode("cp500"),  # EBCDIC, detected by libxml2
 ])
 def test_a4_declarations_hidden_by_another_encoding_are_refused(body):
     """A4: a body in UTF-16, UTF-7 (or any encoding the DOCTYPE byte scan
