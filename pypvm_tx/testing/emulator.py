@@ -413,13 +413,18 @@ class _Fault:
 # ---------------------------------------------------------------------------
 
 def _check_loopback(host: str):
-    if host == "localhost":
-        return
+    """Refuse any bind address that is not loopback; a name (``localhost``)
+    is resolved, and every address it resolves to must be loopback."""
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
+        addresses = [ipaddress.ip_address(host)]
     except ValueError:
-        loopback = False
-    if not loopback:
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            infos = []
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0])
+                     for info in infos]
+    if not addresses or not all(addr.is_loopback for addr in addresses):
         raise ValueError("The emulator only binds to loopback addresses "
                          "(127.0.0.0/8, ::1, localhost); refusing %r." % host)
 

@@ -594,9 +594,11 @@ class EntryWrapper(Wrapper):
 
 def _check_entry_class(entry_class) -> None:
     if not (isinstance(entry_class, type)
-            and issubclass(entry_class, EntryWrapper)):
+            and issubclass(entry_class, EntryWrapper)
+            and entry_class.schema_type):
         raise ValueError(_("entry_class must be an EntryWrapper subclass "
-                           "(for example LPAR); got %r.") % (entry_class,))
+                           "registered for a schema type (for example LPAR "
+                           "or VIOS); got %r.") % (entry_class,))
 
 
 class EntryWrapperGetter:

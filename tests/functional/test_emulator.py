@@ -339,6 +339,16 @@ def test_e1_refuses_non_loopback_bind(host):
         Emulator(host=host)
 
 
+def test_e1_a_name_is_resolved_before_binding(monkeypatch):
+    """E1: 'localhost' is accepted only if it resolves to loopback; a
+    hosts file mapping it elsewhere is refused."""
+    Emulator(host="localhost")  # this machine maps it to loopback
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 0))])
+    with pytest.raises(ValueError, match="loopback"):
+        Emulator(host="localhost")
+
+
 def _read_ignoring_errors(adp):
     try:
         adp.read(LPAR_T)

@@ -341,7 +341,8 @@ def test_w2_entry_getter_refresh_first_time_just_gets(adapter):
     adapter.read_by_href.assert_not_called()
 
 
-@pytest.mark.parametrize("bad", [None, "LPAR", object, ms, lpar.LPAR.bld])
+@pytest.mark.parametrize("bad", [None, "LPAR", object, ms, lpar.LPAR.bld,
+                                 ewrap.EntryWrapper])
 def test_w2_getter_rejects_non_wrapper_class(adapter, bad):
     """W2: entry_class must be an EntryWrapper subclass; the message says so."""
     with pytest.raises(ValueError, match="EntryWrapper subclass"):

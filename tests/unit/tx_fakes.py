@@ -15,6 +15,7 @@ from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.logical_partition import LPAR
 
 BASE = "https://hmc.example:12443"
 ROOT = "/rest/api/uom/LogicalPartition"
@@ -130,10 +131,10 @@ class FakeServer:
         return ewrap.EntryWrapper.wrap(self._feed_response())
 
     def getter(self, uuid):
-        return ewrap.EntryWrapperGetter(self, ewrap.EntryWrapper, uuid)
+        return ewrap.EntryWrapperGetter(self, LPAR, uuid)
 
     def feed_getter(self):
-        return ewrap.FeedGetter(self, ewrap.EntryWrapper)
+        return ewrap.FeedGetter(self, LPAR)
 
     # -- the Adapter interface -------------------------------------------
 
