@@ -226,24 +226,35 @@ class _Locked:
 class InProcessLockProvider(LockProvider):
     """Locks among the threads of this process (the default).
 
-    Built on oslo.concurrency ``lockutils`` internal semaphores kept in a
-    container private to this provider, which holds them weakly: a lock
+    Built on oslo.concurrency ``lockutils`` internal semaphores kept in
+    containers private to this provider, which hold them weakly: a lock
     exists only while some thread holds or waits for it, so locking any
     number of distinct UUIDs leaves nothing behind.
+
+    Each ``lockutils.Semaphores`` container serialises its look-ups with
+    one mutex; a FeedTask's workers all look up locks at once, so names
+    are spread over :attr:`STRIPES` containers by hash to keep them from
+    queueing on a single mutex.  One name always maps to one container,
+    so it is still one lock.
     """
 
+    #: How many Semaphores containers names are spread over.
+    STRIPES = 16
+
     def __init__(self):
-        self._semaphores = lockutils.Semaphores()
+        self._stripes = tuple(lockutils.Semaphores()
+                              for _ in range(self.STRIPES))
 
     def __len__(self) -> int:
         """How many lock objects are alive now (held or waited for)."""
-        return len(self._semaphores)
+        return sum(len(stripe) for stripe in self._stripes)
 
     def __repr__(self):
         return "<InProcessLockProvider locks=%d>" % len(self)
 
     def _acquire(self, name, uuid, timeout):
-        sem = lockutils.internal_lock(name, semaphores=self._semaphores)
+        stripe = self._stripes[hash(name) % self.STRIPES]
+        sem = lockutils.internal_lock(name, semaphores=stripe)
         # threading.Semaphore: timeout None waits forever.
         if not sem.acquire(timeout=timeout):
             raise LockTimeout(uuid, timeout)
