@@ -254,7 +254,9 @@ class InProcessLockProvider(LockProvider):
 
     def _acquire(self, name, uuid, timeout):
         stripe = self._stripes[hash(name) % self.STRIPES]
-        sem = lockutils.internal_lock(name, semaphores=stripe)
+        # What internal_lock(name, semaphores=stripe) returns, without the
+        # context-manager function it builds (and functools.wraps) per call.
+        sem = stripe.get(name)
         # threading.Semaphore: timeout None waits forever.
         if not sem.acquire(timeout=timeout):
             raise LockTimeout(uuid, timeout)
