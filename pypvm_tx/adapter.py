@@ -67,13 +67,18 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def parse_xml(body, what: str = "XML") -> etree._Element:
+def parse_xml(body, what: str = "XML", *,
+              _prechecked: bool = False) -> etree._Element:
     """Parse ``body`` (bytes or str) safely and return its root element.
+
+    ``_prechecked`` is for this module only: ``body`` is cut from bytes
+    that already passed :func:`_checked_xml`, so it is not scanned again.
 
     :raises AtomError: the body is empty, too large, declares a DOCTYPE,
         or is not well-formed.
     """
-    body = _checked_xml(body, what)
+    if not _prechecked:
+        body = _checked_xml(body, what)
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
@@ -138,7 +143,8 @@ class _Slice:
     ``prolog`` is the feed's start tag, so the slice parses with the
     namespace declarations it inherits; ``head`` is the part before
     ``<content>``, where the id, SELF link and etag are found without
-    parsing.
+    parsing.  ``data`` is always cut from a body that passed
+    :func:`_checked_xml`, so :meth:`parse` does not scan it again.
     """
 
     __slots__ = ("prolog", "data", "head", "what")
@@ -151,10 +157,12 @@ class _Slice:
         self.what = what
 
     def parse(self) -> etree._Element:
+        # The A4 byte checks ran on the whole body; joining a checked start
+        # tag, whole entries and "</feed>" cannot form a declaration.
         if not self.prolog:  # a whole single-entry document
-            return parse_xml(self.data, what=self.what)
-        return parse_xml(self.prolog + self.data + b"</feed>",
-                         what=self.what)[0]
+            return parse_xml(self.data, self.what, _prechecked=True)
+        return parse_xml(self.prolog + self.data + b"</feed>", self.what,
+                         _prechecked=True)[0]
 
     def text_of(self, start: bytes, end: bytes) -> Optional[str]:
         """Text between ``start`` and ``end`` in the head (no markup)."""
