@@ -32,7 +32,11 @@ import urllib3.exceptions
 MAX_HEAD_BYTES = 64 * 1024
 #: Largest response body accepted (the XML parser's own bound).
 MAX_BODY_BYTES = 256 * 1024 * 1024
-_RECV_SIZE = 256 * 1024
+#: Bytes asked of each recv().  recv() allocates this much before it
+#: shrinks to what arrived; at 128 KiB and up glibc's malloc maps and
+#: unmaps it each time (~30 us per reply, against ~5 us at 64 KiB).
+#: Larger bodies of known size are received straight into place.
+_RECV_SIZE = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
