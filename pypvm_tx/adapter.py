@@ -370,22 +370,31 @@ def _split_feed(body: bytes, etag, adapter, what) -> Optional[Feed]:
     if not prolog.startswith(_FEED_PROLOG) or prolog.endswith(b"/>") or \
             not body.rstrip().endswith(b"</feed>"):
         return None
+    # Every "<entry" and "</entry" in the body must belong to a plain
+    # <entry>...</entry> pair; else parse whole.  Each of the two is looked
+    # for once over the body (a feed is megabytes): in the start tag's
+    # part, in each gap, inside each entry and after the last.
+    if body.find(b"<entry", 0, prolog_end) >= 0 or \
+            body.find(b"</entry", 0, prolog_end) >= 0:
+        return None
     entries = []
     pos = prolog_end
     while True:
-        begin = body.find(b"<entry>", pos)
+        begin = body.find(b"<entry", pos)
         if begin < 0:
             break
-        stop = body.find(b"</entry>", begin)
-        if stop < 0:
-            return None
+        stop = body.find(b"</entry", begin)
+        if body[begin + 6:begin + 7] != b">" or stop < 0 or \
+                body[stop + 7:stop + 8] != b">" or \
+                body.find(b"</entry", pos, begin) >= 0 or \
+                body.find(b"<entry", begin + 1, stop) >= 0:
+            return None  # attributed, stray or nested entries
         stop += len(b"</entry>")
         entries.append(Entry(source=_Slice(prolog, body[begin:stop], what),
                              adapter=adapter))
         pos = stop
-    if body.count(b"<entry") != len(entries) or \
-            body.count(b"</entry") != len(entries):
-        return None  # nested, prefixed or attributed entries: parse whole
+    if body.find(b"</entry", pos) >= 0:
+        return None
     return Feed(etag=etag, adapter=adapter, entries=entries, body=body,
                 what=what)
 
