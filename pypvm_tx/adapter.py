@@ -415,8 +415,9 @@ class Response:
         self.status = status
         self.reason = reason
         self.headers = CaseInsensitiveDict(headers or {})
-        # Kept for debugging; never part of any log line or message.
-        self.reqheaders = CaseInsensitiveDict(reqheaders or {})
+        # Kept for debugging; never part of any log line or message.  Held
+        # as given (copied) until read, which is rare: see reqheaders.
+        self._reqheaders = dict(reqheaders) if reqheaders else {}
         self.reqbody = reqbody
         self.body = body
         self.adapter = adapter
@@ -427,6 +428,17 @@ class Response:
     def __repr__(self):
         return "<Response %s %s -> %s>" % (self.reqmethod, self.reqpath,
                                            self.status)
+
+    @property
+    def reqheaders(self) -> CaseInsensitiveDict:
+        """The request's headers (built on first use: hardly ever read)."""
+        if not isinstance(self._reqheaders, CaseInsensitiveDict):
+            self._reqheaders = CaseInsensitiveDict(self._reqheaders)
+        return self._reqheaders
+
+    @reqheaders.setter
+    def reqheaders(self, value):
+        self._reqheaders = CaseInsensitiveDict(value or {})
 
     @property
     def etag(self) -> Optional[str]:
