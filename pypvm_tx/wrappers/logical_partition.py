@@ -21,9 +21,8 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 # -- schema orders (taken from real HMC / NovaLink responses) -------------
 
-#: Children of ``LogicalPartition`` in schema order.  The first part (up to
-#: ``ReferenceCode``) is common to every partition; VIOS has its own tail.
-LPAR_CHILD_ORDER = (
+#: The children every partition (LPAR or VIOS) starts with, in schema order.
+PARTITION_CHILD_ORDER_HEAD = (
     "Metadata", "AllowPerformanceDataCollection", "AssociatedPartitionProfile",
     "AvailabilityPriority",
     "CurrentAllocatedBarrierSynchronizationRegisterArrays",
@@ -38,6 +37,10 @@ LPAR_CHILD_ORDER = (
     "PartitionState", "PartitionType", "PartitionUUID",
     "PendingProcessorCompatibilityMode", "ProcessorPool",
     "ProgressPartitionDataRemaining", "ProgressPartitionDataTotal",
+)
+
+#: Children of ``LogicalPartition`` in schema order (from real captures).
+LPAR_CHILD_ORDER = PARTITION_CHILD_ORDER_HEAD + (
     "ProgressState", "ResourceMonitoringControlState",
     "ResourceMonitoringIPAddress", "AssociatedManagedSystem",
     "ClientNetworkAdapters", "HostEthernetAdapterLogicalPort",

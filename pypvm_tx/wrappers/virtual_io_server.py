@@ -23,25 +23,11 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
-VIOS_CHILD_ORDER = (
-    "Metadata", "AllowPerformanceDataCollection", "AssociatedPartitionProfile",
-    "AvailabilityPriority",
-    "CurrentAllocatedBarrierSynchronizationRegisterArrays",
-    "CurrentProcessorCompatibilityMode", "CurrentProfileSync",
-    "IsCallHomeEnabled", "IsConnectionMonitoringEnabled",
-    "IsOperationInProgress", "IsRedundantErrorPathReportingEnabled",
-    "IsTimeReferencePartition", "IsVirtualServiceAttentionLEDOn",
-    "IsVirtualTrustedPlatformModuleEnabled", "KeylockPosition",
-    "LogicalSerialNumber", "OperatingSystemVersion", "PartitionCapabilities",
-    "PartitionID", "PartitionIOConfiguration", "PartitionMemoryConfiguration",
-    "PartitionName", "PartitionProcessorConfiguration", "PartitionProfiles",
-    "PartitionState", "PartitionType", "PartitionUUID",
-    "PendingProcessorCompatibilityMode", "ProcessorPool",
-    "ProgressPartitionDataRemaining", "ProgressPartitionDataTotal",
+VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
     "ResourceMonitoringControlState", "ResourceMonitoringIPAddress",
     "AssociatedManagedSystem", "HostEthernetAdapterLogicalPorts",
-    "LogicalPorts", "MACAddressPrefix", "IsServicePartition",
-    "ReferenceCode", "PowerOnWithHypervisor", "Description", "APICapable",
+    "LogicalPorts", "MACAddressPrefix", "IsServicePartition", "ReferenceCode",
+    "PowerOnWithHypervisor", "Description", "APICapable",
     "ManagerPassthroughCapable", "IsVNICCapable", "VNICFailOverCapable",
     "MediaRepositories", "MoverServicePartition", "PhysicalVolumes",
     "PagingServicePartition", "SharedEthernetAdapters", "StoragePools",

@@ -265,18 +265,19 @@ def test_t7_file_provider_serialises_threads(tmp_path):
 CHILD = """
 import sys
 from pypvm_tx import locks
-provider = locks.FileLockProvider(lock_path=sys.argv[1])
+provider = eval(sys.argv[1])
 handle = provider.acquire("SHARED")
 print("locked", flush=True)
 sys.stdin.readline()
 provider.release(handle)
+getattr(provider, "close", lambda: None)()
 """
 
 
-def test_t7_file_provider_serialises_processes(tmp_path):
-    """T7: a lock held by another process excludes this one until released."""
-    provider = locks.FileLockProvider(lock_path=str(tmp_path))
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+def assert_other_process_excludes(provider, provider_expr):
+    """A lock held by a child process (building its provider from
+    ``provider_expr``) excludes ``provider`` until the child releases it."""
+    child = subprocess.Popen([sys.executable, "-c", CHILD, provider_expr],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
     try:
@@ -294,16 +295,11 @@ def test_t7_file_provider_serialises_processes(tmp_path):
             child.wait()
 
 
-TOOZ_CHILD = """
-import sys
-from pypvm_tx import locks
-provider = locks.ToozLockProvider("file://" + sys.argv[1])
-handle = provider.acquire("SHARED")
-print("locked", flush=True)
-sys.stdin.readline()
-provider.release(handle)
-provider.close()
-"""
+def test_t7_file_provider_serialises_processes(tmp_path):
+    """T7: a lock held by another process excludes this one until released."""
+    assert_other_process_excludes(
+        locks.FileLockProvider(lock_path=str(tmp_path)),
+        "locks.FileLockProvider(lock_path=%r)" % str(tmp_path))
 
 
 def test_t7_tooz_provider_rejects_missing_url():
@@ -324,7 +320,8 @@ def test_t7_tooz_provider_hides_url_credentials():
 def test_t7_tooz_provider_serialises_threads_and_processes(tmp_path):
     """T7: a tooz (file://) lock excludes other threads and other processes."""
     pytest.importorskip("tooz")
-    provider = locks.ToozLockProvider("file://%s" % tmp_path)
+    url = "file://%s" % tmp_path
+    provider = locks.ToozLockProvider(url)
     try:
         handle = provider.acquire("T1")
         thread, result = run_in_thread(
@@ -332,22 +329,7 @@ def test_t7_tooz_provider_serialises_threads_and_processes(tmp_path):
         thread.join(WAIT)
         assert isinstance(result["error"], locks.LockTimeout)
         provider.release(handle)
-
-        child = subprocess.Popen(
-            [sys.executable, "-c", TOOZ_CHILD, str(tmp_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert child.stdout.readline().strip() == "locked"
-            with pytest.raises(locks.LockTimeout):
-                provider.acquire("shared", timeout=0.2)
-            child.stdin.write("\n")
-            child.stdin.flush()
-            assert child.wait(WAIT) == 0
-            with provider.lock("shared", timeout=WAIT):
-                pass
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        assert_other_process_excludes(
+            provider, "locks.ToozLockProvider(%r)" % url)
     finally:
         provider.close()
