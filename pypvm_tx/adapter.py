@@ -22,6 +22,7 @@ import time
 import warnings
 from typing import List, Optional
 from urllib.parse import quote, urlsplit
+from xml.sax.saxutils import escape as _saxutils_escape
 from xml.sax.saxutils import unescape as xml_unescape
 
 import requests
@@ -542,8 +543,8 @@ _IDEMPOTENT = frozenset({"GET", "HEAD"})
 
 
 def _xml_escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace('"', "&quot;"))
+    """``text`` escaped for XML element content or a quoted attribute."""
+    return _saxutils_escape(text, {'"': "&quot;"})
 
 
 def default_retry_delay(attempt: int) -> float:
