@@ -30,7 +30,7 @@ from pypvm_tx.i18n import _
 
 LOG = logging.getLogger(__name__)
 
-#: Entry wrapper classes by schema type, filled by :meth:`EntryWrapper.pvm_type`.
+#: Entry wrapper classes by schema type, filled by ``EntryWrapper.pvm_type``.
 _ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
 
 
@@ -62,6 +62,24 @@ class Wrapper:
     def element(self) -> etree._Element:
         """The wrapped lxml element."""
         return self._element
+
+    @classmethod
+    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
+                 child_order: Sequence[str] = ()):
+        """Class decorator naming a subclass's schema type, namespace and
+        child order; on an EntryWrapper it also registers the subclass so
+        :meth:`EntryWrapper.wrap` picks it for that schema type."""
+        def decorate(subclass):
+            subclass.schema_type = schema_type
+            subclass.schema_ns = ns
+            subclass.child_order = tuple(child_order)
+            cls._register(subclass)
+            return subclass
+        return decorate
+
+    @classmethod
+    def _register(cls, subclass) -> None:
+        """Hook of :meth:`pvm_type`; plain wrappers need no registry."""
 
     def toxmlstring(self, pretty: bool = False) -> bytes:
         """The wrapped element serialised as XML (UTF-8 bytes)."""
@@ -95,27 +113,26 @@ class Wrapper:
         text = elem.text.strip()
         return text if text else default
 
-    def _get_val_int(self, path: str, default: Optional[int] = None
-                     ) -> Optional[int]:
+    def _get_val_number(self, path: str, kind, default):
+        """The text at ``path`` converted by ``kind`` (int or float);
+        ``default`` if absent, empty or not a number of that kind."""
         text = self._get_val_str(path)
         if text is None:
             return default
         try:
-            return int(text)
+            return kind(text)
         except ValueError:
-            LOG.debug("Value %r at %s is not an integer.", text, path)
+            LOG.debug("Value %r at %s is not a valid %s.", text, path,
+                      kind.__name__)
             return default
+
+    def _get_val_int(self, path: str, default: Optional[int] = None
+                     ) -> Optional[int]:
+        return self._get_val_number(path, int, default)
 
     def _get_val_float(self, path: str, default: Optional[float] = None
                        ) -> Optional[float]:
-        text = self._get_val_str(path)
-        if text is None:
-            return default
-        try:
-            return float(text)
-        except ValueError:
-            LOG.debug("Value %r at %s is not a number.", text, path)
-            return default
+        return self._get_val_number(path, float, default)
 
     def _get_val_bool(self, path: str, default: Optional[bool] = None
                       ) -> Optional[bool]:
@@ -212,17 +229,6 @@ class ElementWrapper(Wrapper):
         return etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
                              attrib={"schemaVersion": c.SCHEMA_VERSION},
                              nsmap={None: cls.schema_ns})
-
-    @classmethod
-    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
-                 child_order: Sequence[str] = ()):
-        """Class decorator naming an ElementWrapper's schema type."""
-        def decorate(subclass):
-            subclass.schema_type = schema_type
-            subclass.schema_ns = ns
-            subclass.child_order = tuple(child_order)
-            return subclass
-        return decorate
 
     def __eq__(self, other):
         """Same element, or the same XML content: tags, attributes and
@@ -402,20 +408,10 @@ class EntryWrapper(Wrapper):
     # -- registration and construction ----------------------------------
 
     @classmethod
-    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
-                 child_order: Sequence[str] = ()):
-        """Class decorator registering a subclass for ``schema_type``.
-
-        :meth:`EntryWrapper.wrap` on the base class then returns instances
-        of the registered subclass for elements of that type.
-        """
-        def decorate(subclass):
-            subclass.schema_type = schema_type
-            subclass.schema_ns = ns
-            subclass.child_order = tuple(child_order)
-            _ENTRY_CLASSES[schema_type] = subclass
-            return subclass
-        return decorate
+    def _register(cls, subclass) -> None:
+        """Make :meth:`EntryWrapper.wrap` on the base class return
+        instances of ``subclass`` for entries of its schema type."""
+        _ENTRY_CLASSES[subclass.schema_type] = subclass
 
     @classmethod
     def _wrap_entry(cls, entry: adp.Entry, etag: Optional[str] = None
