@@ -330,8 +330,10 @@ def lpar_xml(p: Dict, base: str, ms_uuid: str) -> str:
 # VIOS
 # ---------------------------------------------------------------------------
 
-def _adapter(tag: str, kind: str, local_id: int, slot: int, remote_id: int,
-             remote_slot: int, indent: str, extra: List[str]) -> str:
+def _adapter(tag: str, kind: str, local_id: int, slot: int, indent: str,
+             extra: List[str]) -> str:
+    """A client or server adapter; ``extra`` holds its remote-side
+    properties, which differ between SCSI and FC adapters."""
     i = indent + "    "
     loc = "U8247.22L.2125D4A-V%d-C%d" % (local_id, slot)
     return _block(tag, [
@@ -359,15 +361,13 @@ def scsi_mapping_xml(vios_id: int, lpar: Dict, slot: int, base: str,
         _link("AssociatedLogicalPartition",
               "%s/rest/api/uom/ManagedSystem/%s/LogicalPartition/%s"
               % (base, ms_uuid, lpar["uuid"]), kb="CUR", indent=i),
-        _adapter("ClientAdapter", "Client", lpar["id"], 2, vios_id,
-                 1000 + slot, i, [
+        _adapter("ClientAdapter", "Client", lpar["id"], 2, i, [
                      _prop("RemoteLogicalPartitionID", vios_id, "CUR",
                            indent=j),
                      _prop("RemoteSlotNumber", 1000 + slot, "CUA", indent=j),
                      _prop("ServerLocationCode", server_loc, "CUR", indent=j),
                  ]),
-        _adapter("ServerAdapter", "Server", vios_id, 1000 + slot,
-                 lpar["id"], 2, i, [
+        _adapter("ServerAdapter", "Server", vios_id, 1000 + slot, i, [
                      _prop("AdapterName", "vhost%d" % slot, "CUR", indent=j),
                      _prop("BackingDeviceName", disk, "CUR", indent=j),
                      _prop("RemoteLogicalPartitionID", lpar["id"], "CUR",
@@ -422,16 +422,14 @@ def fc_mapping_xml(vios_id: int, lpar: Dict, slot: int, base: str,
         _link("AssociatedLogicalPartition",
               "%s/rest/api/uom/ManagedSystem/%s/LogicalPartition/%s"
               % (base, ms_uuid, lpar["uuid"]), kb="CUR", indent=i),
-        _adapter("ClientAdapter", "Client", lpar["id"], 3, vios_id,
-                 2000 + slot, i, [
+        _adapter("ClientAdapter", "Client", lpar["id"], 3, i, [
                      _prop("ConnectingPartitionID", vios_id, "CUR", indent=j),
                      _prop("ConnectingVirtualSlotNumber", 2000 + slot, "CUR",
                            indent=j),
                      _prop("WWPNs", client_wwpns, "CUR", indent=j),
                  ]),
         _block("Port", port_props(j), indent=i, kb="CUR"),
-        _adapter("ServerAdapter", "Server", vios_id, 2000 + slot,
-                 lpar["id"], 3, i, [
+        _adapter("ServerAdapter", "Server", vios_id, 2000 + slot, i, [
                      _prop("AdapterName", "vfchost%d" % slot, "CUR", indent=j),
                      _prop("ConnectingPartitionID", lpar["id"], "CUR",
                            indent=j),
