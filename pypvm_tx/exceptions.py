@@ -5,6 +5,8 @@ credentials: a response's request headers and request body are kept on
 the exception for debugging but are not part of its text.
 """
 
+import builtins
+
 from pypvm_tx.i18n import _
 
 
@@ -21,7 +23,22 @@ class Error(Exception):
 
 
 class ConnectionError(Error):  # noqa: A001 - same name as the peer's
-    """The server could not be reached or dropped the connection."""
+    """The server could not be reached or dropped the connection.
+
+    ``request_sent`` is True when the request may have reached the server
+    before the failure (the reply was lost): a POST may then have been
+    applied.  It is False when no connection could be made.
+    """
+
+    request_sent = False
+
+
+class ProtocolError(ConnectionError):
+    """The server's reply broke HTTP or the size limits: a malformed status
+    line or header, bad framing, an oversized or undecodable body.
+
+    Not retried, even for a GET: asking again gets the same broken answer.
+    """
 
 
 class SSLError(Error):
@@ -29,7 +46,49 @@ class SSLError(Error):
 
 
 class TimeoutError(Error):  # noqa: A001 - same name as the peer's
-    """The server did not answer within the request's timeout."""
+    """The server did not answer within the request's timeout.
+
+    ``request_sent`` as for :class:`ConnectionError`.
+    """
+
+    request_sent = False
+
+
+class DeadlineExceeded(TimeoutError, builtins.TimeoutError):
+    """A transaction ran out of the time its ``deadline`` allowed.
+
+    Raised instead of reporting success for work that ended after the
+    deadline.  ``uuid``, ``tries`` and ``deadline`` name the entry, the
+    calls made and the bound in seconds (None where the raiser did not
+    know them, e.g. a REST call refused because no time was left).
+    """
+
+    def __init__(self, msg=None, uuid=None, tries=None, deadline=None,
+                 response=None):
+        self.uuid = uuid
+        self.tries = tries
+        self.deadline = deadline
+        if msg is None:
+            msg = _("Entry transaction on %(uuid)s ran out of its deadline of "
+                    "%(deadline)s s after %(tries)s tries.") % {
+                "uuid": uuid, "deadline": deadline, "tries": tries}
+        super().__init__(msg, response=response)
+
+
+class LockError(Error):
+    """A lock could not be taken or kept (e.g. its backend is unreachable)."""
+
+
+class LockTimeout(LockError):
+    """A lock was not obtained within the time allowed (a deadline)."""
+
+    msg_fmt = _("Timed out after %(timeout).3f s waiting for the lock on "
+                "entry %(uuid)s.")
+
+    def __init__(self, uuid, timeout):
+        self.uuid = uuid
+        self.timeout = timeout
+        super().__init__(uuid=uuid, timeout=timeout)
 
 
 class AtomError(Error):

@@ -46,16 +46,9 @@ LOCK_PREFIX = "pypvm_tx-entry-"
 _EMPTY: FrozenSet[str] = frozenset()
 
 
-class LockTimeout(pvmex.Error):
-    """A lock was not obtained within the time allowed (a deadline)."""
-
-    msg_fmt = _("Timed out after %(timeout).3f s waiting for the lock on "
-                "entry %(uuid)s.")
-
-    def __init__(self, uuid, timeout):
-        self.uuid = uuid
-        self.timeout = timeout
-        super().__init__(uuid=uuid, timeout=timeout)
+#: Defined with every other public exception; kept here for old imports.
+LockTimeout = pvmex.LockTimeout
+LockError = pvmex.LockError
 
 
 def lock_key(uuid) -> str:

@@ -18,15 +18,13 @@ Tests never need to wait: pass ``delay_func=NO_DELAY`` or patch
 ``time.sleep``.
 """
 
-import contextlib
 import functools
 import random
-import threading
-import time
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 from oslo_log import log as logging
 
+from pypvm_tx import backoff
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
@@ -61,39 +59,11 @@ def NO_ARGMOD(this_try, max_tries, *args, **kwargs):
 # Deadline-aware sleeping
 # --------------------------------------------------------------------------
 
-_deadline = threading.local()
-
-
-def sleep_deadline() -> Optional[float]:
-    """The ``time.monotonic()`` value sleeps must end by in this thread."""
-    return getattr(_deadline, "expires_at", None)
-
-
-@contextlib.contextmanager
-def deadline_scope(expires_at: Optional[float]) -> Iterator[None]:
-    """Make :func:`sleep` in this thread end no later than ``expires_at``.
-
-    ``expires_at`` is a ``time.monotonic()`` value, or None for no bound.
-    Scopes nest: the earliest deadline wins.
-    """
-    previous = sleep_deadline()
-    effective = expires_at
-    if previous is not None and (effective is None or previous < effective):
-        effective = previous
-    _deadline.expires_at = effective
-    try:
-        yield
-    finally:
-        _deadline.expires_at = previous
-
-
-def sleep(seconds: float) -> None:
-    """Sleep ``seconds``, cut short at this thread's deadline if one is set."""
-    expires_at = sleep_deadline()
-    if expires_at is not None:
-        seconds = min(seconds, expires_at - time.monotonic())
-    if seconds > 0:
-        time.sleep(seconds)
+# The deadline scope lives in the base layer, where the Session reads it
+# too; these names stay here for code that imports them from retry.
+sleep_deadline = backoff.current_deadline
+deadline_scope = backoff.deadline_scope
+sleep = backoff.sleep
 
 
 # --------------------------------------------------------------------------
