@@ -1,13 +1,12 @@
-"""Access to the real PowerVM responses in ``../shared/data/powervm-captures``
-(beside the repository, as in CI), for tests that check the wire format."""
+"""Access to the real PowerVM responses in ``tests/data/powervm-captures``
+(see the README there), for tests that check the wire format."""
 
 import json
 import pathlib
 
 from pypvm_tx import adapter as adp
 
-CAPTURES = (pathlib.Path(__file__).resolve().parents[1].parent / "shared"
-            / "data" / "powervm-captures")
+CAPTURES = pathlib.Path(__file__).resolve().parent / "data" / "powervm-captures"
 RESPONSES = CAPTURES / "responses"
 TEMPLATES = CAPTURES / "templates"
 
