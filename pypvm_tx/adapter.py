@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import warnings
-from typing import List, Optional
+from typing import Dict, List, Optional
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as _saxutils_escape
 from xml.sax.saxutils import unescape as xml_unescape
@@ -33,7 +33,8 @@ from lxml import etree
 from oslo_log import log as logging
 from requests.structures import CaseInsensitiveDict
 
-from pypvm_tx import _wire
+from pypvm_tx import _transport
+from pypvm_tx import backoff
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
@@ -522,11 +523,9 @@ class Response:
 # HTTP: Session (SPEC A1) and Adapter (SPEC A2)
 # ---------------------------------------------------------------------------
 #
-# A Session owns one ``requests.Session`` whose mounted transport adapter
-# holds the pool of keep-alive connections (sized for the threads that
-# share the Session).  Requests are sent on those pooled connections by
-# :mod:`pypvm_tx._wire`, which keeps the client's CPU cost per request
-# small (see there why); through a proxy, requests' own ``send`` is used.
+# A Session sends every request through one :class:`_transport.Transport`,
+# whose urllib3 pool (from a ``requests`` transport adapter) holds the
+# keep-alive connections shared by the threads that use the Session.
 # Environment settings (CA bundle, proxies) are read once, at construction.
 
 _LOGON_REQUEST = (
@@ -540,6 +539,9 @@ _TAG_LOGON_TOKEN = "{%s}X-API-Session" % c.WEB_NS
 _USER_AGENT = "pypvm_tx"
 _ACCEPT_ANY = "%s, %s" % (c.ATOM_TYPE, c.UOM_TYPE)
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
+#: Control characters (C0 and DEL): refused anywhere in a request target
+#: or a header value, so no value can split or smuggle a request.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _xml_escape(text: str) -> str:
@@ -558,22 +560,27 @@ def _env_ca_bundle() -> Optional[str]:
             or os.environ.get("CURL_CA_BUNDLE") or None)
 
 
-class _Auth:
-    """What every request of a Session carries: the token (or none), as a
-    header dict and as a ready-made header block.  Replaced as a whole on
-    logon, so a thread never sees half of one and half of another."""
+def _checked_target(target: str) -> str:
+    """``target`` percent-encoded as ``requests`` does (blanks, non-ASCII),
+    after refusing any control character in it."""
+    if _CONTROL_RE.search(target):
+        raise ValueError(_("Refusing to send a request to %s: the path or "
+                           "query contains a control character.")
+                         % pvmex.printable(target))
+    return requests.utils.requote_uri(target)
 
-    __slots__ = ("token", "headers", "block")
 
-    def __init__(self, host_header: str, token: Optional[str]):
-        self.token = token
-        self.headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
-                        "Accept-Encoding": "gzip, deflate"}
-        if token:
-            self.headers[c.SESSION_HEADER] = _wire.check_header_value(
-                c.SESSION_HEADER, token)
-        self.block = "Host: %s\r\n%s" % (host_header, "".join(
-            "%s: %s\r\n" % item for item in self.headers.items()))
+def _checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
+    """``headers`` after refusing values that are not plain ASCII text."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise TypeError(_("Header %(name)s must be a string, not "
+                              "%(type)s.") % {"name": name,
+                                              "type": type(value).__name__})
+        if _CONTROL_RE.search(value) or not value.isascii():
+            raise ValueError(_("Refusing to send header %s: its value holds "
+                               "a control or non-ASCII character.") % name)
+    return headers
 
 
 class Session:
@@ -584,7 +591,8 @@ class Session:
     :param password: that user's password (kept private, never logged).
     :param protocol: ``'https'`` (default) or ``'http'``.
     :param port: server port; default 12443 for https, 12080 for http.
-    :param timeout: default timeout of every request, in seconds.
+    :param timeout: default timeout of every request, in seconds: it bounds
+        the whole exchange, not only each wait for data.
     :param verify: certificate verification for https: ``True`` (default;
         the CA bundle named by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` when
         ``trust_env`` is true and one is set, else requests' own bundle),
@@ -594,11 +602,14 @@ class Session:
         number of threads that use this Session at once (a FeedTask's
         ``max_workers``).
     :param get_retries: extra tries of an idempotent request (GET) after a
-        connection error or a 502/503/504 answer.
+        connection error, a 502/503/504 answer, or a second expired
+        session.
     :param retry_delay: ``f(attempt) -> seconds`` slept before such a retry.
     :param trust_env: read the CA bundle and proxies from the environment
         (once, here) like requests does.
     :param logon: log on now (the default); otherwise call :meth:`logon`.
+    :param max_body: the largest response body accepted, in bytes (after
+        decoding); a larger one is refused as a protocol error.
     """
 
     def __init__(self, host: str = "localhost", username: Optional[str] = None,
@@ -606,7 +617,8 @@ class Session:
                  port: Optional[int] = None, timeout: float = 1200,
                  verify=True, pool_maxsize: int = 20, get_retries: int = 2,
                  retry_delay=default_retry_delay, trust_env: bool = True,
-                 logon: bool = True):
+                 logon: bool = True,
+                 max_body: int = _transport.MAX_BODY_BYTES):
         protocol = (protocol or "https").lower()
         if protocol not in ("http", "https"):
             raise ValueError(_("Unsupported protocol %r: use 'https' or "
@@ -617,6 +629,8 @@ class Session:
         if port is None:
             port = (c.DEFAULT_HTTPS_PORT if protocol == "https"
                     else c.DEFAULT_HTTP_PORT)
+        if _CONTROL_RE.search(host) or "/" in host or "@" in host:
+            raise ValueError(_("Invalid host %s.") % pvmex.printable(host))
         self.host = host
         self.port = int(port)
         self.protocol = protocol
@@ -627,28 +641,21 @@ class Session:
         self.retry_delay = retry_delay
         self.pool_maxsize = pool_maxsize
         host_part = "[%s]" % host if ":" in host else host
-        self._host_header = "%s:%d" % (host_part, self.port)
         #: ``scheme://host:port`` every request goes to.
-        self.dest = "%s://%s" % (protocol, self._host_header)
+        self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
         self.verify = self._resolve_verify(verify, trust_env)
         if self.verify is False and protocol == "https":
             warnings.warn(urllib3.exceptions.InsecureRequestWarning(
                 "TLS certificate verification is off for %s." % self.dest),
                 stacklevel=2)
-        self._http = requests.Session()
-        # Everything environment-derived is resolved once, here.
-        self._http.trust_env = False
-        self._transport = _wire.Transport(
-            pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-        self._http.mount("https://", self._transport)
-        self._http.mount("http://", self._transport)
-        self._proxies = (requests.utils.get_environ_proxies(self.dest)
-                         if trust_env else {})
-        self._via_proxy = bool(requests.utils.select_proxy(self.dest,
-                                                           self._proxies))
-        self._pool = None
+        proxies = (requests.utils.get_environ_proxies(self.dest)
+                   if trust_env else {})
+        if not requests.utils.select_proxy(self.dest, proxies):
+            proxies = {}
+        self._transport = _transport.Transport(
+            self.dest, self.verify, pool_maxsize, proxies, max_body=max_body)
         self._logon_lock = threading.Lock()
-        self._auth = _Auth(self._host_header, None)
+        self._headers = self._auth_headers(None)
         if logon:
             self.logon()
 
@@ -657,7 +664,7 @@ class Session:
     def __repr__(self):
         return "<Session %s user=%s %s>" % (
             self.dest, self.username,
-            "logged on" if self._auth.token else "not logged on")
+            "logged on" if self.logged_on else "not logged on")
 
     def __enter__(self):
         return self
@@ -680,9 +687,26 @@ class Session:
                                "exist.") % path)
         return path
 
+    @staticmethod
+    def _auth_headers(token: Optional[str]) -> Dict[str, str]:
+        """What every request carries.  Replaced as a whole on logon, so a
+        thread never sees half of one token and half of another."""
+        headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
+                   "Accept-Encoding": "gzip, deflate"}
+        if token:
+            headers[c.SESSION_HEADER] = token
+        return _checked_headers(headers)
+
+    def _set_token(self, token: Optional[str]) -> None:
+        self._headers = self._auth_headers(token)
+
+    @property
+    def _token(self) -> Optional[str]:
+        return self._headers.get(c.SESSION_HEADER)
+
     @property
     def logged_on(self) -> bool:
-        return self._auth.token is not None
+        return self._token is not None
 
     def logon(self):
         """Log on (``PUT /rest/api/web/Logon``) and keep the session token.
@@ -699,7 +723,7 @@ class Session:
                    "Accept": c.LOGON_RESPONSE_TYPE}
         LOG.debug("Logging on to %s as %s.", self.dest, self.username)
         resp = self._send_once("PUT", c.LOGON_PATH, body, headers,
-                               _Auth(self._host_header, None), self.timeout,
+                               self._auth_headers(None), self.timeout,
                                sensitive=True)
         if resp.status == c.HTTP_UNAUTHORIZED:
             raise pvmex.HttpUnauth(resp, msg=_(
@@ -716,18 +740,15 @@ class Session:
         self._set_token(token.strip())
         LOG.debug("Logged on to %s as %s.", self.dest, self.username)
 
-    def _set_token(self, token):
-        self._auth = _Auth(self._host_header, token)
-
     def logoff(self):
         """Log off (``DELETE`` on the logon path); safe to call twice."""
-        auth = self._auth
-        if auth.token is None:
+        headers = self._headers
+        if c.SESSION_HEADER not in headers:
             return
         self._set_token(None)
         try:
-            resp = self._send_once("DELETE", c.LOGON_PATH, None, None, auth,
-                                   self.timeout)
+            resp = self._send_once("DELETE", c.LOGON_PATH, None, None,
+                                   headers, self.timeout)
             if resp.status >= c.HTTP_BAD_REQUEST and \
                     resp.status != c.HTTP_UNAUTHORIZED:
                 LOG.warning("Logoff from %s answered HTTP %s.", self.dest,
@@ -735,21 +756,20 @@ class Session:
         except pvmex.Error as exc:
             LOG.warning("Logoff from %s failed: %s", self.dest, exc)
         finally:
-            self._pool = None
-            self._http.close()
+            self._transport.close()
 
     def _relogon(self, stale_token):
         """Log on again after a 401, once for all threads that saw it."""
         with self._logon_lock:
-            token = self._auth.token
+            token = self._token
             if token is not None and token != stale_token:
                 return  # another thread already logged on again
             LOG.info("Session to %s expired; logging on again.", self.dest)
             self.logon()
 
-    # -- requests ----------------------------------------------------------
+    # -- requests ---------------------------------------------------------
 
-    def url_for(self, path_or_href: str) -> str:
+    def url(self, path_or_href: str) -> str:
         """The URL a path (``/rest/...``) or an href addresses on this server.
 
         An href's scheme, host and port are replaced by this session's: the
@@ -765,8 +785,8 @@ class Session:
         parts = urlsplit(path_or_href)
         if not parts.scheme or not parts.path.startswith("/"):
             raise ValueError(_("Expected a path starting with '/' or an "
-                               "absolute http(s) URL, got %r.")
-                             % path_or_href)
+                               "absolute http(s) URL, got %s.")
+                             % pvmex.printable(repr(path_or_href)))
         return parts.path + ("?" + parts.query if parts.query else "")
 
     def request(self, method: str, path: str, body=None, headers=None,
@@ -774,133 +794,153 @@ class Session:
                 relogon: bool = True) -> Response:
         """Send one request carrying the session token; return the Response.
 
-        ``path`` is a path with query or an absolute href.  Statuses below
-        400 (304 included) are returned; 400 and above raise
-        :func:`~pypvm_tx.exceptions.http_error_for`.  A 401 on a request
-        made with a token logs on again (once, shared by all threads) and
-        repeats the request.  Idempotent requests are retried on connection
-        errors and 502/503/504; others never are.
+        ``path`` is a path with query or an absolute href; it is
+        percent-encoded as ``requests`` does, and refused with
+        ``ValueError`` (nothing sent) if it or a header value holds a
+        control character.  Statuses 2xx and 304 are returned; 400 and
+        above raise :func:`~pypvm_tx.exceptions.http_error_for`, and any
+        other (a redirect, an interim status) raises ``HttpError`` too.
+
+        A 401 on a request made with a token logs on again (shared by all
+        threads) and repeats the request: once for any request, and again
+        for an idempotent one while it has tries left.  Idempotent requests
+        are retried on connection errors and 502/503/504 (and a logon
+        answered so); others never are; a malformed reply never is.  In a
+        :func:`~pypvm_tx.backoff.deadline_scope`, each try's timeout is cut
+        to the time left, and :class:`~pypvm_tx.exceptions.DeadlineExceeded`
+        is raised once it is gone.
         """
-        if self._auth.token is None:
+        if not self.logged_on:
             raise pvmex.HttpUnauth(
                 Response(method, path, c.HTTP_UNAUTHORIZED, "Unauthorized"),
                 msg=_("Cannot send %(m)s %(p)s: the session is not logged "
-                      "on.") % {"m": method, "p": path})
+                      "on.") % {"m": method, "p": pvmex.printable(path)})
         if isinstance(body, str):
             body = body.encode("utf-8")
         if timeout == -1:
             timeout = self.timeout
-        idempotent = method in _IDEMPOTENT
-        tries = 1 + self.get_retries if idempotent else 1
-        relogged = not relogon
-        attempt = 0
-        while True:
-            attempt += 1
-            auth = self._auth
-            try:
-                resp = self._send_once(method, path, body, headers, auth,
-                                       timeout, adapter=adapter)
-            except pvmex.ConnectionError as exc:
-                if attempt >= tries:
-                    raise
-                LOG.warning("%(m)s %(p)s failed (try %(t)d of %(n)d), "
-                            "retrying: %(e)s", {"m": method, "p": path,
-                                                "t": attempt, "n": tries,
-                                                "e": exc})
-                self._sleep(attempt)
-                continue
-            status = resp.status
-            if status < c.HTTP_BAD_REQUEST:
-                return resp
-            if status == c.HTTP_UNAUTHORIZED and not relogged:
-                relogged = True
-                attempt -= 1  # a re-logon does not use up a try
-                self._relogon(auth.token)
-                continue
-            if (idempotent and status in c.TRANSIENT_HTTP_STATUSES
-                    and attempt < tries):
-                LOG.warning("%(m)s %(p)s answered HTTP %(s)d (try %(t)d of "
-                            "%(n)d), retrying.", {"m": method, "p": path,
-                                                  "s": status, "t": attempt,
-                                                  "n": tries})
-                self._sleep(attempt)
-                continue
-            raise pvmex.http_error_for(resp)
+        _checked_target(self._target(path))
+        _checked_headers(headers or {})
+        return _Attempts(self, method, path, body, headers, timeout, adapter,
+                         relogon).run()
 
     def _sleep(self, attempt):
         delay = self.retry_delay(attempt) if self.retry_delay else 0
         if delay:
-            time.sleep(delay)
+            backoff.sleep(delay)
 
-    def _send_once(self, method, path, body, extra, auth, timeout,
+    def _send_once(self, method, path, body, extra, auth_headers, timeout,
                    adapter=None, sensitive=False) -> Response:
         """One HTTP exchange; transport failures become pypvm_tx errors."""
-        target = self._target(path)
-        url = self.dest + target
+        target = _checked_target(self._target(path))
+        what = "%s %s" % (method, self.dest + target)
+        bounded = backoff.bounded_timeout(timeout, what)
+        headers = dict(auth_headers, **extra) if extra else auth_headers
         start = time.monotonic()
         try:
-            status, reason, headers, content = self._exchange(
-                method, target, body, extra, auth, timeout)
-        except _wire.SSL_ERRORS as exc:
-            raise pvmex.SSLError(_(
-                "TLS error on %(m)s %(u)s: %(e)s. Check the server "
-                "certificate against the CA bundle given as 'verify'.") % {
-                    "m": method, "u": url, "e": exc}) from None
-        except _wire.CONNECTION_ERRORS_FIRST as exc:
-            raise pvmex.ConnectionError(_(
-                "Connection failed on %(m)s %(u)s: %(e)s") % {
-                    "m": method, "u": url, "e": exc}) from None
-        except _wire.TIMEOUT_ERRORS as exc:
-            raise pvmex.TimeoutError(_(
-                "%(m)s %(u)s timed out after %(t)s s: %(e)s") % {
-                    "m": method, "u": url, "t": timeout, "e": exc}) from None
-        except _wire.CONNECTION_ERRORS as exc:
-            raise pvmex.ConnectionError(_(
-                "Connection failed on %(m)s %(u)s: %(e)s") % {
-                    "m": method, "u": url, "e": exc}) from None
+            raw = self._transport.send(method, target, body, headers, bounded)
+        except pvmex.TimeoutError as exc:
+            if bounded is not None and (timeout is None or bounded < timeout):
+                raise pvmex.DeadlineExceeded(_(
+                    "%(what)s was cut at the deadline after %(t).3f s.") % {
+                        "what": pvmex.printable(what), "t": bounded}) from exc
+            raise
         if LOG.isEnabledFor(std_logging.DEBUG):
             LOG.debug("%(m)s %(u)s -> %(s)s (%(ms).1f ms)",
-                      {"m": method, "u": url, "s": status,
+                      {"m": method, "u": pvmex.printable(self.dest + target),
+                       "s": raw.status,
                        "ms": (time.monotonic() - start) * 1000})
-        return Response(method, path, status, reason, headers,
+        return Response(method, path, raw.status, raw.reason, raw.headers,
                         reqheaders=extra,
                         reqbody=b"" if sensitive else (body or b""),
-                        body=content, adapter=adapter)
+                        body=raw.body, adapter=adapter)
 
-    def _exchange(self, method, target, body, extra, auth, timeout):
-        """(status, reason, headers, body) of one request on a pooled
-        connection of this Session's ``requests`` transport."""
-        if self._via_proxy:
-            return self._exchange_via_requests(method, target, body, extra,
-                                               auth, timeout)
-        lines = [auth.block]
-        if extra:
-            for name, value in extra.items():
-                lines.append("%s: %s\r\n" % (
-                    name, _wire.check_header_value(name, value)))
-        lines.append("Content-Length: %d\r\n" % (len(body) if body else 0))
-        pool = self._pool
-        if pool is None:
-            pool = self._pool = self._transport.pool_for(
-                self.dest + "/", self.verify, self._proxies)
+
+class _Attempts:
+    """The tries of one :meth:`Session.request`: retries of an idempotent
+    request, re-logons after 401, and the decision when to give up."""
+
+    def __init__(self, session, method, path, body, headers, timeout,
+                 adapter, relogon):
+        self.session = session
+        self.method = method
+        self.path = path
+        self.body = body
+        self.headers = headers
+        self.timeout = timeout
+        self.adapter = adapter
+        self.idempotent = method in _IDEMPOTENT
+        self.tries = 1 + session.get_retries if self.idempotent else 1
+        self.attempt = 0
+        self.free_relogon = relogon  # the first re-logon uses no try
+        self.relogon = relogon
+
+    def run(self) -> Response:
+        while True:
+            self.attempt += 1
+            headers = self.session._headers
+            try:
+                resp = self.session._send_once(
+                    self.method, self.path, self.body, self.headers, headers,
+                    self.timeout, adapter=self.adapter)
+            except pvmex.ConnectionError as exc:
+                self._retry_or_raise(exc, _("connection failed: %s") % exc)
+                continue
+            status = resp.status
+            if c.HTTP_OK <= status < 300 or status == c.HTTP_NOT_MODIFIED:
+                return resp
+            if status == c.HTTP_UNAUTHORIZED and self._may_relogon():
+                self._relogon(headers.get(c.SESSION_HEADER))
+                continue
+            error = _status_error(resp)
+            if status in c.TRANSIENT_HTTP_STATUSES:
+                self._retry_or_raise(error, _("HTTP %d") % status)
+                continue
+            raise error
+
+    def _may_relogon(self) -> bool:
+        if self.free_relogon:
+            self.free_relogon = False
+            self.attempt -= 1
+            return True
+        return self.relogon and self.idempotent and self.attempt < self.tries
+
+    def _relogon(self, stale_token):
         try:
-            return _wire.exchange(pool, method, target, "".join(lines),
-                                  body, timeout)
-        except urllib3.exceptions.ClosedPoolError:
-            self._pool = None  # evicted or closed: fetch it again next time
-            raise
+            self.session._relogon(stale_token)
+        except (pvmex.ConnectionError, pvmex.HttpError) as exc:
+            transient = isinstance(exc, pvmex.ConnectionError) or \
+                exc.response.status in c.TRANSIENT_HTTP_STATUSES
+            if not (transient and self.idempotent) or \
+                    isinstance(exc, pvmex.ProtocolError):
+                raise
+            self._retry_or_raise(exc, _("re-logon failed: %s") % exc)
 
-    def _exchange_via_requests(self, method, target, body, extra, auth,
-                               timeout):
-        prep = requests.PreparedRequest()
-        prep.method, prep.url, prep.body = method, self.dest + target, body
-        prep.headers = dict(auth.headers, **(extra or {}))
-        prep.headers["Content-Length"] = str(len(body) if body else 0)
-        prep._cookies = None
-        prep.hooks = {"response": []}
-        raw = self._transport.send(prep, timeout=timeout, verify=self.verify,
-                                   proxies=self._proxies)
-        return raw.status_code, raw.reason, raw.headers, raw.content
+    def _retry_or_raise(self, exc: pvmex.Error, cause: str) -> None:
+        """Sleep before the next try, or raise ``exc`` if there is none."""
+        if (not self.idempotent or self.attempt >= self.tries
+                or isinstance(exc, pvmex.ProtocolError)):
+            raise exc
+        LOG.warning("%(m)s %(p)s: %(cause)s (try %(t)d of %(n)d); "
+                    "retrying.", {"m": self.method,
+                                  "p": pvmex.printable(self.path),
+                                  "cause": pvmex.printable(cause),
+                                  "t": self.attempt, "n": self.tries})
+        self.session._sleep(self.attempt)
+
+
+def _status_error(resp: Response) -> pvmex.HttpError:
+    """The error for a final status that is neither 2xx nor 304."""
+    if resp.status >= c.HTTP_BAD_REQUEST:
+        return pvmex.http_error_for(resp)
+    location = resp.headers.get("Location")
+    return pvmex.HttpError(resp, msg=_(
+        "%(m)s %(p)s answered HTTP %(s)d (%(r)s)%(loc)s: only 2xx and 304 "
+        "are accepted; redirects are not followed.") % {
+            "m": resp.reqmethod, "p": pvmex.printable(resp.reqpath),
+            "s": resp.status, "r": pvmex.printable(resp.reason or ""),
+            "loc": (" to %s" % pvmex.printable(location)) if location
+            else ""})
 
 
 def build_path(service: str, root_type: str, root_id=None, child_type=None,

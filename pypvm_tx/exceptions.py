@@ -6,8 +6,23 @@ the exception for debugging but are not part of its text.
 """
 
 import builtins
+import re
 
 from pypvm_tx.i18n import _
+
+#: Characters that could end or forge a log line: C0 and C1 controls, DEL,
+#: and the Unicode line and paragraph separators.
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``...), so
+    a string from a server or a path is one line in a message or a log."""
+    text = str(text)
+    if not _UNPRINTABLE_RE.search(text):
+        return text
+    return _UNPRINTABLE_RE.sub(
+        lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class Error(Exception):
@@ -109,10 +124,11 @@ class HttpError(Error):
             msg = _("HTTP error %(status)s (%(reason)s) for %(method)s "
                     "%(path)s: %(server_msg)s") % {
                 "status": response.status,
-                "reason": response.reason,
+                "reason": printable(response.reason),
                 "method": response.reqmethod,
-                "path": response.reqpath,
-                "server_msg": server_msg or _("no message from the server"),
+                "path": printable(response.reqpath),
+                "server_msg": printable(server_msg) if server_msg
+                else _("no message from the server"),
             }
         super().__init__(msg, response=response)
 

@@ -50,7 +50,7 @@ def test_a1_1_request_without_token_is_401(emulator):
 def test_a1_6_logoff_invalidates_the_token(emulator):
     """A1.6: logoff DELETEs the logon; the old token is refused after."""
     with emulator.session() as sess:
-        token = sess._auth.token
+        token = sess._token
         pvm_adapter.Adapter(sess).read(LPAR_T)
     assert emulator.count("DELETE", "Logon", 204) == 1
     other = emulator.session()
@@ -265,7 +265,7 @@ def test_a1_5_debug_logs_hold_neither_password_nor_token(caplog):
     emu = Emulator(lpars=2, password=password)
     with emu:
         sess = emu.session(retry_delay=None)
-        tokens = {sess._auth.token}
+        tokens = {sess._token}
         adp = pvm_adapter.Adapter(sess)
         lpar = LPAR.get(adp, uuid=emu.uuids()[0])
         lpar.update()
@@ -273,7 +273,7 @@ def test_a1_5_debug_logs_hold_neither_password_nor_token(caplog):
             lpar.update()
         emu.expire_sessions()
         adp.read(LPAR_T)
-        tokens.add(sess._auth.token)
+        tokens.add(sess._token)
         sess.logoff()
     assert len(tokens) == 2 and caplog.records
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)

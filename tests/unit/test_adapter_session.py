@@ -1,9 +1,13 @@
 """Session and Adapter over a mocked transport (SPEC A1, A2).
 
-The pooled transport adapter of the Session is replaced by a fake that
-answers like a PowerVM server, so these tests see exactly what goes on
-the wire without any socket.
+The transport's one seam to urllib3 (``Transport._open``, which calls
+``pool.urlopen``) is replaced by a fake that answers like a PowerVM
+server with real urllib3 responses, so these tests see exactly what the
+Session asks urllib3 to send, and urllib3's own body reading, without any
+socket.
 """
+
+import io
 
 import logging
 import threading
@@ -13,7 +17,7 @@ import requests
 import urllib3
 from lxml import etree
 
-from pypvm_tx import _wire
+from pypvm_tx import _transport
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
@@ -28,21 +32,27 @@ ENTRY = (b'<entry xmlns="http://www.w3.org/2005/Atom"><id>U1</id>'
 
 
 def _raw(status, body=b"", headers=None, reason="OK"):
-    """A response as pypvm_tx._wire.exchange returns it."""
-    return status, reason, list((headers or {}).items()), body
+    """What the fake server answers: status, reason, headers, body."""
+    return status, reason, dict(headers or {}), body
+
+
+def _urllib3_response(raw):
+    status, reason, headers, body = raw
+    return urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers,
+                                status=status, reason=reason,
+                                preload_content=False, decode_content=False)
 
 
 class Sent:
-    """One request as it reached the (fake) wire."""
+    """One request as the Session handed it to urllib3."""
 
-    def __init__(self, pool, method, target, head_lines, body):
+    def __init__(self, pool, method, target, headers, body):
         self.pool = pool
         self.method = method
         self.url = "%s://%s:%s%s" % (pool.scheme, pool.host, pool.port,
                                      target)
         self.body = body
-        self.headers = dict(line.split(": ", 1)
-                            for line in head_lines.split("\r\n") if line)
+        self.headers = dict(headers)
 
 
 class FakeServer:
@@ -60,8 +70,12 @@ class FakeServer:
         return ('<LogonResponse xmlns="%s"><X-API-Session>%s</X-API-Session>'
                 '</LogonResponse>' % (c.WEB_NS, token)).encode()
 
-    def exchange(self, pool, method, target, head_lines, body, timeout):
-        prep = Sent(pool, method, target, head_lines, body)
+    def open(self, transport, method, target, body, headers, timeout):
+        return _urllib3_response(self.exchange(
+            transport.pool(), method, target, headers, body, timeout))
+
+    def exchange(self, pool, method, target, headers, body, timeout):
+        prep = Sent(pool, method, target, headers, body)
         with self.lock:
             self.sent.append(prep)
             self.kwargs.append({"timeout": timeout})
@@ -95,7 +109,8 @@ class FakeServer:
 def server(monkeypatch):
     """Every Session's pooled connections answered by a FakeServer."""
     fake = FakeServer()
-    monkeypatch.setattr(_wire, "exchange", fake.exchange)
+    monkeypatch.setattr(_transport.Transport, "_open",
+                        lambda transport, *args: fake.open(transport, *args))
     return fake
 
 
@@ -157,12 +172,18 @@ def test_a1_1_wrong_password_is_a_clear_auth_error(server):
 # -- A1.2 pool, A1.3 ports and TLS ---------------------------------------------
 
 def test_a1_2_one_pooled_transport_sized_for_concurrency(server):
-    """A1.2: one requests.Session with one pooled adapter; pool >= 10."""
+    """A1.2: one pool of requests' transport adapter per Session, sized
+    for the threads that share it (pool >= 10), reused by every request."""
     sess = _session()
-    assert isinstance(sess._http, requests.Session)
-    assert sess._transport._pool_maxsize >= 10
-    assert sess._http.get_adapter("https://h:12443/") is sess._transport
-    assert _session(pool_maxsize=64)._transport._pool_maxsize == 64
+    assert isinstance(sess._transport._adapter,
+                      requests.adapters.HTTPAdapter)
+    assert sess._transport._adapter._pool_maxsize >= 10
+    adapter.Adapter(sess).read("LogicalPartition")
+    adapter.Adapter(sess).read("LogicalPartition")
+    assert server.sent[-1].pool is server.sent[-2].pool
+    assert server.sent[-1].pool.pool.maxsize >= 10
+    big = _session(pool_maxsize=64)
+    assert big._transport._adapter._pool_maxsize == 64
     with pytest.raises(ValueError):
         _session(pool_maxsize=0)
 
@@ -231,17 +252,59 @@ def test_a1_4_relogon_once_on_401_and_repeat(server):
     assert server.last("GET").headers[c.SESSION_HEADER] == "tok-2"
 
 
-def test_a1_4_second_401_is_raised_not_looped(server):
-    """A1.4: if the repeated request is refused again, HttpUnauth."""
-    adp = adapter.Adapter(_session())
+def test_a1_4_a1_10_persistent_401_is_raised_not_looped(server):
+    """A1.4, A1.10: a server that refuses every token: a GET re-logs on
+    within its tries (one free re-logon, then one per try), then raises
+    HttpUnauth; a POST re-logs on once only."""
+    adp = adapter.Adapter(_session(get_retries=2))
     server.script.append(
         lambda p: _raw(401, reason="Unauthorized")
-        if p.method == "GET" else None)
+        if p.method in ("GET", "POST") else None)
     with pytest.raises(pvmex.HttpUnauth):
         adp.read("LogicalPartition")
-    assert server.logons == 2
-    assert len([p for p in server.sent if p.method == "GET"]) == 2
+    assert server.logons == 1 + 3
+    assert len([p for p in server.sent if p.method == "GET"]) == 4
+    with pytest.raises(pvmex.HttpUnauth):
+        adp.update_by_path(etree.fromstring(b"<LogicalPartition/>"), "1",
+                           "/rest/api/uom/LogicalPartition/U1")
+    assert server.logons == 1 + 3 + 1
+    assert len([p for p in server.sent if p.method == "POST"]) == 2
 
+
+def test_a1_10_session_expiring_twice_does_not_fail_a_get(server):
+    """A1.10: the session expires again right after the re-logon: an
+    idempotent GET logs on again and succeeds (it failed before rev 2)."""
+    adp = adapter.Adapter(_session(get_retries=2))
+    server.tokens.clear()
+    forgets = iter([True, True])
+
+    def forget_after_logon(prep):
+        if prep.method == "GET" and next(forgets, False):
+            server.tokens.clear()
+            return _raw(401, reason="Unauthorized")
+        return None
+
+    server.script.append(forget_after_logon)
+    assert adp.read("LogicalPartition").status == 200
+    assert server.logons == 3
+
+
+def test_a1_10_relogon_answered_503_is_retried_for_a_get(server):
+    """A1.10: a re-logon answered 503 is retried for an idempotent
+    request, under the GET retry policy; a POST gets the error."""
+    adp = adapter.Adapter(_session(get_retries=2))
+    busy = iter([True])
+    server.script.append(
+        lambda p: _raw(503, reason="Busy") if p.url.endswith(c.LOGON_PATH)
+        and p.method == "PUT" and next(busy, False) else None)
+    server.tokens.clear()
+    assert adp.read("LogicalPartition").status == 200
+    busy = iter([True])
+    server.tokens.clear()
+    with pytest.raises(pvmex.HttpError) as info:
+        adp.update_by_path(etree.fromstring(b"<LogicalPartition/>"), "1",
+                           "/rest/api/uom/LogicalPartition/U1")
+    assert info.value.response.status == 503
 
 def test_a1_4_relogon_is_shared_by_concurrent_threads(server):
     """A1.4: ten threads hitting 401 together cause exactly one logon."""
@@ -531,30 +594,21 @@ def test_a2_3_errors_raise_http_error_by_status(server, status, exc_class):
     assert "/LogicalPartition/U1" in str(info.value)
 
 
-def test_a1_2_through_a_proxy_requests_sends_it(server, monkeypatch):
-    """A1.2/A1.7: with a proxy in the environment the request goes through
-    requests' HTTPAdapter.send (which handles proxies), and its errors are
-    mapped the same way."""
+def test_a1_2_through_a_proxy_the_same_capped_path(server, monkeypatch):
+    """A1.2, A1.9: with a proxy in the environment, requests' own proxy
+    pool carries the request, on the same urlopen path (same body cap,
+    same error map) as a direct one."""
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    calls = []
-
-    def send(transport, prep, **kwargs):
-        calls.append((prep, kwargs))
-        if len(calls) > 2:
-            raise requests.exceptions.ConnectTimeout("proxy timed out")
-        resp = requests.Response()
-        resp.status_code, resp.reason = 200, "OK"
-        resp._content = (server.logon_body("tok-p") if len(calls) == 1
-                         else ENTRY)
-        return resp
-
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
-    adp = adapter.Adapter(_session())
-    assert adp.read("LogicalPartition").entry.uuid == "U1"
-    assert calls[0][1]["proxies"]["https"] == "http://proxy.example:3128"
-    assert calls[1][0].headers[c.SESSION_HEADER] == "tok-p"
-    with pytest.raises(pvmex.TimeoutError, match="GET"):
+    sess = _session(max_body=len(ENTRY) - 1)
+    adp = adapter.Adapter(sess)
+    pool = server.sent[-1].pool
+    assert pool.proxy is not None and pool.proxy.host == "proxy.example"
+    with pytest.raises(pvmex.ProtocolError, match="too large"):
         adp.read("LogicalPartition")
-    assert not server.sent  # nothing bypassed the proxy
+    assert server.sent[-1].headers[c.SESSION_HEADER] == "tok-1"
+    server.script.append(lambda p: urllib3.exceptions.ProxyError(
+        "proxy refused", OSError("refused")))
+    with pytest.raises(pvmex.ConnectionError, match="GET"):
+        adp.read("LogicalPartition")
