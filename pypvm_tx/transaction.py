@@ -22,8 +22,10 @@ The fan-out needs no TaskFlow graph.  Each execution creates its own
 :class:`ContextThreadPoolExecutor` with at most ``max_workers`` threads;
 each thread takes the next entry from a shared queue and runs that
 entry's Subtasks under :func:`entry_transaction`, until the queue is empty
-(or, without ``continue_on_error``, until an entry has failed).  The pool
-is shut down before ``execute()`` returns.  Only the post-execute tasks,
+(or, with ``fail_fast``, until an entry has failed).  A thread that
+finishes an entry records its outcome and calls ``progress`` under one
+lock, so the callback sees one entry at a time.  The pool is shut down
+before ``execute()`` returns.  Only the post-execute tasks,
 when there are any, run in a TaskFlow engine, with ``wrapper_task_rets``
 and ``wrapper_task_outcomes`` injected into its store.  Per-entry cost is
 therefore a few tens of microseconds plus the Subtasks' own work, and does
@@ -437,7 +439,7 @@ class _SubtaskRun:
     """
 
     __slots__ = ("subtasks", "update_timeout", "provided", "updated",
-                 "wrapper")
+                 "wrapper", "failed_status")
 
     def __init__(self, subtasks, update_timeout):
         self.subtasks = subtasks
@@ -445,6 +447,8 @@ class _SubtaskRun:
         self.provided = {}
         self.updated = False
         self.wrapper = None
+        #: The outcome status should the run raise.
+        self.failed_status = EntryOutcome.FAILED
 
     def __call__(self, wrapper):
         self.wrapper = wrapper
@@ -472,8 +476,25 @@ class EntryOutcome:
     """What happened to one entry of a FeedTask execution (T5.12).
 
     :ivar uuid: the entry's UUID.
-    :ivar status: ``'updated'`` (POSTed), ``'unchanged'`` (no Subtask
-        flagged a change) or ``'failed'``.
+    :ivar status: one of
+
+        * ``'updated'`` (:attr:`UPDATED`): a Subtask flagged a change and
+          the POST succeeded (or, after a lost reply, re-reading the entry
+          showed the change there);
+        * ``'unchanged'`` (:attr:`UNCHANGED`): no Subtask flagged a change,
+          so nothing was POSTed;
+        * ``'failed'`` (:attr:`FAILED`): the entry raised ``exception``
+          and its change, if it had one, was not applied (re-reading the
+          entry after a lost reply showed the etag the POST was sent with);
+        * ``'unknown'`` (:attr:`UNKNOWN`): the POST was sent but its reply
+          was lost (``exception``) and re-reading the entry could not tell
+          whether the change landed: check the object before redoing it;
+        * ``'skipped'`` (:attr:`SKIPPED`): with ``fail_fast``, the entry
+          never started because another entry had failed.
+
+        ``'failed'`` and ``'unknown'`` entries count as failures: their
+        exceptions are raised (or, with ``continue_on_error``, left out of
+        ``wrapper_task_rets``).
     :ivar exception: the exception that failed the entry, else None.
     :ivar retries: etag-mismatch redrives used.
     :ivar wrapper: the final wrapper: the updated one, the unchanged one,
@@ -484,6 +505,8 @@ class EntryOutcome:
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
 
     __slots__ = ("uuid", "status", "exception", "retries", "wrapper")
 
@@ -744,20 +767,27 @@ class _FanOut:
     """The parallel phase of one FeedTask execution.
 
     Worker threads call :meth:`work`, which takes entries one at a time
-    from a shared queue until it is empty or (without
-    ``continue_on_error``) an entry has failed.
+    from a shared queue until it is empty.  A failed entry never stops the
+    others (so which exception is raised does not depend on thread
+    timing), unless ``fail_fast`` asks to take no new entry after the
+    first failure; :meth:`skip_the_rest` then gives the entries never
+    started a ``'skipped'`` outcome.
+
+    Finished entries are recorded, and ``progress`` is called, under one
+    lock: the callback is never called twice at once, and ``done`` grows
+    by one with each call, in the order of the calls.
     """
 
-    def __init__(self, units, policy, update_timeout, continue_on_error,
-                 progress):
+    def __init__(self, units, policy, update_timeout, fail_fast, progress):
         self.units = units
         self.total = len(units)
         self.policy = policy
         self.update_timeout = update_timeout
-        self.continue_on_error = continue_on_error
+        self.fail_fast = fail_fast
         self.progress = progress
         self._next = iter(units)
         self._mutex = threading.Lock()
+        self._finish_lock = threading.Lock()
         self.stopped = False
         self.done = 0
         self.outcomes: Dict[str, EntryOutcome] = {}
@@ -766,25 +796,34 @@ class _FanOut:
 
     def work(self):
         """Run entries until none are left or the fan-out is stopped."""
-        outcome = rets = None
         while True:
             with self._mutex:
-                if outcome is not None:
-                    self.done += 1
-                    done = self.done
-                    self.outcomes[outcome.uuid] = outcome
-                    if rets is not None:
-                        self.rets[outcome.uuid] = rets
                 unit = None if self.stopped else next(self._next, None)
-            if outcome is not None and self.progress is not None:
-                self._report(outcome, done)
             if unit is None:
                 return
             outcome, rets = self._run(unit)
+            self._finish(outcome, rets)
 
     def stop(self):
         with self._mutex:
             self.stopped = True
+
+    def skip_the_rest(self):
+        """Give every entry that never started a ``'skipped'`` outcome."""
+        for uuid, wrapper, _subtasks, _task in self.units:
+            if uuid not in self.outcomes:
+                self._finish(EntryOutcome(uuid, EntryOutcome.SKIPPED,
+                                          wrapper=wrapper), None)
+
+    def _finish(self, outcome, rets):
+        """Record a finished entry and report it, one entry at a time."""
+        with self._finish_lock:
+            self.done += 1
+            self.outcomes[outcome.uuid] = outcome
+            if rets is not None:
+                self.rets[outcome.uuid] = rets
+            if self.progress is not None:
+                self._report(outcome, self.done)
 
     def _run(self, unit):
         """Run one entry; return its outcome and its rets (None if failed)."""
@@ -801,14 +840,14 @@ class _FanOut:
                 _transact(self.policy, run, wrapper, (), {},
                           outcome=outcome, uuid=uuid)
         except Exception as exc:
-            outcome.status = EntryOutcome.FAILED
+            outcome.status = run.failed_status
             outcome.exception = exc
             if run.wrapper is not None:
                 outcome.wrapper = run.wrapper
             failure = tf_failure.Failure()
             with self._mutex:
                 self.failures.append((uuid, failure))
-                if not self.continue_on_error:
+                if self.fail_fast:
                     self.stopped = True
             return outcome, None
         outcome.wrapper = run.wrapper
@@ -843,20 +882,34 @@ class FeedTask(tf_task.Task):
         of ``EntryWrapper``.
     :param max_workers: the most entries run at once.
     :param update_timeout: each POST's timeout (-1: the session's).
-    :param continue_on_error: run every entry whatever the others do, and
-        return normally after failures (they are in :attr:`outcomes`).
-    :param progress: ``progress(outcome, done, total)``, called from the
-        worker thread as each entry finishes.
+    Every entry runs whatever the others do: a failure never stops the
+    fan-out, so which exception ``execute()`` raises does not depend on
+    thread timing.
+
+    :param continue_on_error: return normally after failures (they are in
+        :attr:`outcomes`, and left out of ``wrapper_task_rets``) and run
+        every post-execute task.
+    :param progress: ``progress(outcome, done, total)``, called once per
+        entry as it finishes, from the worker thread that ran it (skipped
+        entries: from the thread that called ``execute()``), never two
+        calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
+        calls, so ``progress=print`` prints whole lines.  A slow callback
+        holds up the workers as they finish entries; an exception from it
+        is logged and ignored.
+    :param fail_fast: take no new entry once one has failed; the entries
+        never started get status ``'skipped'`` (and a progress call).
+        Cannot be combined with ``continue_on_error``.
     :param lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
-        holds something other than EntryWrappers, or ``max_workers`` is not
-        a positive integer.
+        holds something other than EntryWrappers, ``max_workers`` is not
+        a positive integer, or both ``fail_fast`` and ``continue_on_error``
+        are set.
     :raises TypeError: ``progress`` is not callable.
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
-        entry that ran, in feed order.
+        entry, in feed order.
     """
 
     def __init__(self, name: str, feed_or_getter, max_workers: int = 10,
@@ -866,8 +919,14 @@ class FeedTask(tf_task.Task):
                  lock_provider: Optional[locks.LockProvider] = None,
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
-                 deadline: Optional[float] = None):
+                 deadline: Optional[float] = None,
+                 fail_fast: bool = False):
         super().__init__(name)
+        if fail_fast and continue_on_error:
+            raise ValueError(_(
+                "FeedTask %s: fail_fast (stop at the first failure) and "
+                "continue_on_error (run every entry) contradict each other; "
+                "choose one.") % name)
         if isinstance(feed_or_getter, ewrap.FeedGetter):
             self._feed = None
             self._feed_uuids = None
@@ -903,6 +962,7 @@ class FeedTask(tf_task.Task):
         self.max_workers = max_workers
         self.update_timeout = update_timeout
         self.continue_on_error = continue_on_error
+        self.fail_fast = fail_fast
         self.progress = progress
         self._policy = _policy("FeedTask", tries, delay_func, deadline,
                                lock_provider)
@@ -1066,9 +1126,10 @@ class FeedTask(tf_task.Task):
         :returns: ``{'wrapper_task_rets': {uuid: {'wrapper': w,
             <provides>: value}}, <post-execute provides>: value}``, or None
             when there is nothing to do (no GET is made then).
-        :raises: the failed entry's exception when one entry failed,
-            ``MultipleExceptionsInFeedTask`` when several did (both carry
-            ``outcomes``); not raised with ``continue_on_error``.
+        :raises: the failed entry's exception when one entry failed (or
+            was left ``'unknown'``), ``MultipleExceptionsInFeedTask`` when
+            several did, in feed order (both carry ``outcomes``); not
+            raised with ``continue_on_error``.
         """
         with self._lock:
             if self._phase != _IDLE:
@@ -1116,7 +1177,7 @@ class FeedTask(tf_task.Task):
     def _fan_out(self) -> _FanOut:
         units = self._units()
         fanout = _FanOut(units, self._policy, self.update_timeout,
-                         self.continue_on_error, self.progress)
+                         self.fail_fast, self.progress)
         workers = min(self.max_workers, len(units))
         pool = ContextThreadPoolExecutor(max_workers=workers)
         try:
@@ -1128,11 +1189,15 @@ class FeedTask(tf_task.Task):
             raise
         finally:
             pool.shutdown(wait=True)
+        if len(fanout.outcomes) < len(units):
+            fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
+        order = {unit[0]: index for index, unit in enumerate(units)}
         fanout.outcomes = {unit[0]: fanout.outcomes[unit[0]]
-                           for unit in units if unit[0] in fanout.outcomes}
+                           for unit in units}
         fanout.rets = {unit[0]: fanout.rets[unit[0]]
                        for unit in units if unit[0] in fanout.rets}
+        fanout.failures.sort(key=lambda failed: order[failed[0]])
         self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
 
