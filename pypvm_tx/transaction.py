@@ -49,6 +49,7 @@ from taskflow import task as tf_task
 from taskflow.patterns import linear_flow as tf_lf
 from taskflow.types import failure as tf_failure
 
+from pypvm_tx import backoff
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks, retry
@@ -142,64 +143,197 @@ def _transact(policy: _Policy, func: Callable, first, args, kwargs,
     """Run ``func(wrapper, *args, **kwargs)`` as one entry transaction (T1).
 
     Lock, resolve a getter, call; on 412 delay, refresh and call again.
-    ``outcome.retries`` (when given) counts the redrives.
+    ``outcome.retries`` (when given) counts the redrives.  With a deadline
+    (the policy's, or one this thread is already bound by) the whole of it
+    runs as :func:`_transact_bounded`.
     """
     if uuid is None:
         uuid = _lock_uuid(first)
-    deadline = policy.deadline
-    expires_at = None if deadline is None else time.monotonic() + deadline
-    with locks.hold(uuid, provider=policy.lock_provider, timeout=deadline):
+    if policy.deadline is not None or backoff.current_deadline() is not None:
+        return _transact_bounded(policy, func, first, args, kwargs, outcome,
+                                 uuid)
+    with locks.hold(uuid, provider=policy.lock_provider):
         if isinstance(first, ewrap.EntryWrapperGetter):
             first = first.get()
-        return _redrive(policy, func, first, args, kwargs, expires_at,
-                        outcome)
+        return _redrive(policy, func, first, args, kwargs, None, outcome)
 
 
-def _redrive(policy, func, wrapper, args, kwargs, expires_at, outcome):
-    """Call ``func`` until it does not fail with 412, within the policy."""
+class _Bound:
+    """The deadline of one transaction, and the tries made within it (T1.7).
+
+    How a deadline bounds the whole transaction, simply:
+
+    * the transaction runs inside :func:`backoff.deadline_scope`, so every
+      REST call its thread makes (the getter's GET, each refresh, the
+      POST, and any call the function makes) gets at most the time left as
+      its timeout, and is refused once none is left: the Session does that
+      (``backoff.bounded_timeout``), this layer only opens the scope;
+    * the lock wait is given the time left;
+    * the delay between redrives runs in this thread when it is one of
+      :mod:`pypvm_tx.retry`'s (they sleep through :func:`backoff.sleep`,
+      which ends at the deadline); any other delay function may call
+      ``time.sleep`` itself, so it runs in a helper thread that this one
+      waits for at most the time left; if it is still sleeping then, it is
+      left to finish on its own (its return value is never used) and the
+      transaction ends;
+    * whatever then runs out of time (a lock wait, a REST call cut or
+      refused, a transport timeout once the deadline has passed, a delay,
+      no time for a redrive, or a function that returned too late)
+      ends as one :class:`~pypvm_tx.exceptions.DeadlineExceeded` naming the
+      UUID, the tries made and the deadline, chained to its cause.
+    """
+
+    __slots__ = ("uuid", "deadline", "expires_at", "tries")
+
+    def __init__(self, uuid, deadline, expires_at):
+        self.uuid = uuid
+        self.deadline = deadline
+        self.expires_at = expires_at
+        self.tries = 0
+
+    def left(self) -> float:
+        return self.expires_at - time.monotonic()
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.expires_at
+
+    def exceeded(self, late=False) -> pvmex.DeadlineExceeded:
+        """The error ending this transaction (``late``: the function
+        returned, after the deadline)."""
+        LOG.warning(_("Entry transaction on %(uuid)s reached its deadline of "
+                      "%(deadline)s s after %(tries)d tries; giving up."),
+                    {"uuid": self.uuid, "deadline": self.deadline,
+                     "tries": self.tries})
+        msg = None
+        if late:
+            msg = _("Entry transaction on %(uuid)s finished after its "
+                    "deadline of %(deadline)s s, in try %(tries)s; what it "
+                    "changed may have been applied.") % {
+                "uuid": self.uuid, "deadline": self.deadline,
+                "tries": self.tries}
+        return pvmex.DeadlineExceeded(msg, uuid=self.uuid, tries=self.tries,
+                                      deadline=self.deadline)
+
+    def ran_out(self, exc) -> bool:
+        """Whether the timeout ``exc`` was caused by this deadline.
+
+        A DeadlineExceeded naming an entry comes from a nested transaction
+        and is passed on as it is.
+        """
+        if isinstance(exc, pvmex.DeadlineExceeded):
+            return exc.uuid is None
+        return self.passed()
+
+    def delay(self, delay_func, args, kwargs) -> bool:
+        """Run ``delay_func`` within the time left; False if it overran."""
+        if getattr(delay_func, "__module__", None) == retry.__name__:
+            delay_func(*args, **kwargs)
+            return True
+        return self._delay_in_helper(delay_func, args, kwargs)
+
+    def _delay_in_helper(self, delay_func, args, kwargs) -> bool:
+        done = threading.Event()
+        raised = []
+        expires_at = self.expires_at
+
+        def run():
+            try:
+                with backoff.deadline_scope(expires_at):
+                    delay_func(*args, **kwargs)
+            except BaseException as exc:  # handed to the transaction
+                raised.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True,
+                         name="pypvm_tx-delay-%s" % self.uuid).start()
+        if not done.wait(max(self.left(), 0)):
+            LOG.warning(_("The delay function %(func)r of the transaction on "
+                          "%(uuid)s was still sleeping at its deadline; not "
+                          "waiting for it."), {"func": delay_func,
+                                               "uuid": self.uuid})
+            return False
+        if raised:
+            raise raised[0]
+        return True
+
+
+def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
+    """:func:`_transact` bounded by a deadline, as :class:`_Bound` says."""
+    now = time.monotonic()
+    own = None if policy.deadline is None else now + policy.deadline
+    with backoff.deadline_scope(own):
+        expires_at = backoff.current_deadline()  # the earliest wins
+        deadline = policy.deadline
+        if deadline is None:
+            deadline = round(expires_at - now, 3)
+        bound = _Bound(uuid, deadline, expires_at)
+        if bound.passed():
+            raise bound.exceeded()
+        lock_timeout = bound.left()
+        try:
+            with locks.hold(uuid, provider=policy.lock_provider,
+                            timeout=lock_timeout):
+                if isinstance(first, ewrap.EntryWrapperGetter):
+                    first = first.get()
+                result = _redrive(policy, func, first, args, kwargs, bound,
+                                  outcome)
+        except pvmex.LockTimeout as exc:
+            if exc.timeout != lock_timeout and not bound.passed():
+                raise
+            raise bound.exceeded() from exc
+        except pvmex.TimeoutError as exc:
+            if not bound.ran_out(exc):
+                raise
+            raise bound.exceeded() from exc
+        if bound.passed():
+            raise bound.exceeded(late=True)
+        return result
+
+
+def _redrive(policy, func, wrapper, args, kwargs, bound, outcome):
+    """Call ``func`` until it does not fail with 412, within the policy
+    (and the :class:`_Bound`, when not None)."""
     tries = policy.tries
     for try_ in range(1, tries + 1):
+        if bound is not None:
+            bound.tries = try_
         try:
             return func(wrapper, *args, **kwargs)
         except pvmex.HttpError as exc:
             if not _is_etag_mismatch(exc) or not _may_redrive(
-                    wrapper, try_, tries, expires_at):
+                    wrapper, try_, tries, bound, exc):
                 raise
             mismatch = exc
-        if expires_at is None:
-            policy.delay_func(try_, tries, wrapper, *args, **kwargs)
-        else:
-            with retry.deadline_scope(expires_at):
-                policy.delay_func(try_, tries, wrapper, *args, **kwargs)
-            if time.monotonic() >= expires_at:
-                _log_deadline(wrapper, try_)
-                raise mismatch
+        delay_args = (try_, tries, wrapper) + tuple(args)
+        if bound is None:
+            policy.delay_func(*delay_args, **kwargs)
+        elif not bound.delay(policy.delay_func, delay_args,
+                             kwargs) or bound.passed():
+            raise bound.exceeded() from mismatch
         wrapper = wrapper.refresh(use_etag=False)
         if outcome is not None:
             outcome.retries += 1
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _may_redrive(wrapper, try_, tries, expires_at) -> bool:
-    """Whether a 412 on try ``try_`` earns another try (logs the decision)."""
+def _may_redrive(wrapper, try_, tries, bound, mismatch) -> bool:
+    """Whether the 412 ``mismatch`` on try ``try_`` earns another try
+    (logs the decision).
+
+    :raises DeadlineExceeded: tries are left, but no time (``bound``).
+    """
     if try_ >= tries:
         LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of "
                       "%(tries)d; no tries left."),
                     {"uuid": wrapper.uuid, "try": try_, "tries": tries})
         return False
-    if expires_at is not None and time.monotonic() >= expires_at:
-        _log_deadline(wrapper, try_)
-        return False
+    if bound is not None and bound.passed():
+        raise bound.exceeded() from mismatch
     LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
                   "refreshing it and trying again."),
                 {"uuid": wrapper.uuid, "try": try_, "tries": tries})
     return True
-
-
-def _log_deadline(wrapper, try_):
-    LOG.warning(_("Entry transaction on %(uuid)s reached its deadline after "
-                  "%(try)d tries; giving up."), {"uuid": wrapper.uuid,
-                                                 "try": try_})
 
 
 def _decorate(func: Callable, policy: _Policy) -> Callable:
@@ -242,15 +376,23 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :param tries: the most calls (default 60).
     :param delay_func: ``delay_func(try, tries, wrapper, *args, **kwargs)``
         before each redrive (default ``retry.STEPPED_RANDOM_DELAY``).
-    :param deadline: seconds bounding the whole transaction, waiting for the
-        lock and sleeps included: the lock wait raises
-        :class:`~pypvm_tx.locks.LockTimeout` when it runs out, sleeps end
-        at the deadline (for delay functions that sleep through
-        :func:`pypvm_tx.retry.sleep`, as all of ``retry``'s do), and no
-        redrive starts after it; the last 412 then propagates.
+    :param deadline: seconds bounding the whole transaction: the wait for
+        the lock, the getter's GET, every call of the function, every REST
+        call made in it (the Session gives each at most the time left as
+        its timeout), each delay whatever the delay function does, each
+        refresh and the POST.  Past it the transaction raises
+        :class:`~pypvm_tx.exceptions.DeadlineExceeded` (a built-in
+        ``TimeoutError`` too) naming the UUID, the tries made and the
+        deadline, chained to what ran out; also when the function returned
+        after the deadline (what it changed may then have been applied:
+        re-read the object before acting on it).  A delay function of :mod:`pypvm_tx.retry` sleeps in this
+        thread and wakes at the deadline; any other runs in a helper thread
+        that is not waited for past the deadline.  Tries running out before
+        the deadline still end with the last 412.
     :param lock_provider: the :class:`~pypvm_tx.locks.LockProvider` to use
         (default: :func:`~pypvm_tx.locks.get_default_provider` at call time).
     :raises ValueError: ``tries`` or ``deadline`` is out of range.
+    :raises DeadlineExceeded: the deadline was reached.
     :raises TypeError: ``delay_func`` is not callable, ``lock_provider`` is
         not a provider, or the decorator is applied to a non-callable.
     """
