@@ -578,10 +578,17 @@ class _SubtaskRun:
     Called once per attempt with the (fresh) wrapper: starts a new
     ``provided`` dict, runs the Subtasks in order and POSTs once if any
     flagged a change (T4.6, T4.7).
+
+    A POST whose reply was lost (a ``ConnectionError`` or ``TimeoutError``
+    with ``request_sent``) may have been applied.  Still under the lock,
+    the entry is re-read: the etag the POST was sent with means it was not
+    (the entry failed); a new etag on which the Subtasks flag no change
+    means it was (the entry is updated, with the fresh wrapper); anything
+    else, a failed re-read included, leaves it ``'unknown'`` (T5.12).
     """
 
     __slots__ = ("subtasks", "update_timeout", "provided", "updated",
-                 "wrapper", "failed_status")
+                 "wrapper", "failed_status", "_flagged")
 
     def __init__(self, subtasks, update_timeout):
         self.subtasks = subtasks
@@ -594,20 +601,69 @@ class _SubtaskRun:
 
     def __call__(self, wrapper):
         self.wrapper = wrapper
-        provided = self.provided = {}
+        self.provided = self._run_subtasks(wrapper)
         self.updated = False
-        update_needed = False
-        for subtask in self.subtasks:
-            ret = _call_subtask(subtask, wrapper, provided)
-            if subtask.flag_update and ret:
-                update_needed = True
-            if subtask.provides is not None:
-                provided[subtask.provides] = ret
-        if update_needed:
-            wrapper = wrapper.update(timeout=self.update_timeout)
+        self.failed_status = EntryOutcome.FAILED
+        if self._flagged:
+            try:
+                wrapper = wrapper.update(timeout=self.update_timeout)
+            except (pvmex.ConnectionError, pvmex.TimeoutError) as exc:
+                if not getattr(exc, "request_sent", False):
+                    raise
+                fresh = self._landed_copy(wrapper, exc)
+                if fresh is None:
+                    raise
+                wrapper = fresh
             self.wrapper = wrapper
             self.updated = True
         return wrapper
+
+    def _run_subtasks(self, wrapper) -> dict:
+        """Run every Subtask on ``wrapper``; set ``_flagged``; return the
+        provided values."""
+        provided = {}
+        flagged = False
+        for subtask in self.subtasks:
+            ret = _call_subtask(subtask, wrapper, provided)
+            if subtask.flag_update and ret:
+                flagged = True
+            if subtask.provides is not None:
+                provided[subtask.provides] = ret
+        self._flagged = flagged
+        return provided
+
+    def _landed_copy(self, sent, lost):
+        """After the reply to POSTing ``sent`` was lost (``lost``): the
+        server's copy if it shows the change landed, else None, with
+        ``failed_status`` saying which failure it is."""
+        uuid = sent.uuid
+        self.failed_status = EntryOutcome.UNKNOWN
+        try:
+            fresh = sent.refresh(use_etag=False)
+            if sent.etag is not None and fresh.etag == sent.etag:
+                self.failed_status = EntryOutcome.FAILED
+                LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                              "(%(exc)s); the entry is unchanged since, so "
+                              "the POST was not applied."),
+                            {"uuid": uuid, "exc": lost})
+                return None
+            self._run_subtasks(fresh)
+        except Exception:
+            LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                          "(%(exc)s) and re-reading the entry failed; whether "
+                          "the change was applied is unknown."),
+                        {"uuid": uuid, "exc": lost}, exc_info=True)
+            return None
+        if self._flagged:
+            LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                          "(%(exc)s) and the entry has changed since, but not "
+                          "as this POST would have changed it; whether it was "
+                          "applied is unknown."), {"uuid": uuid, "exc": lost})
+            return None
+        LOG.info(_("The reply to the POST of %s was lost, but re-reading the "
+                   "entry shows the change was applied."), uuid)
+        self.failed_status = EntryOutcome.FAILED
+        return fresh
 
 
 # ==========================================================================
