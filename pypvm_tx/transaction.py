@@ -49,10 +49,9 @@ from taskflow import task as tf_task
 from taskflow.patterns import linear_flow as tf_lf
 from taskflow.types import failure as tf_failure
 
-from pypvm_tx import backoff
+from pypvm_tx import backoff, locks, retry
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
-from pypvm_tx import locks, retry
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
@@ -682,8 +681,11 @@ class EntryOutcome:
         * ``'unchanged'`` (:attr:`UNCHANGED`): no Subtask flagged a change,
           so nothing was POSTed;
         * ``'failed'`` (:attr:`FAILED`): the entry raised ``exception``
-          and its change, if it had one, was not applied (re-reading the
-          entry after a lost reply showed the etag the POST was sent with);
+          and its change, if it had one, was not applied (after a lost
+          reply: re-reading the entry showed the etag the POST was sent
+          with), unless ``exception`` is a ``DeadlineExceeded`` saying the
+          transaction finished late (its POST succeeded after the
+          deadline; ``wrapper`` is the one it returned);
         * ``'unknown'`` (:attr:`UNKNOWN`): the POST was sent but its reply
           was lost (``exception``) and re-reading the entry could not tell
           whether the change landed: check the object before redoing it;
@@ -1074,16 +1076,16 @@ class FeedTask(tf_task.Task):
     Nothing is fetched until ``wrapper_tasks``, ``get_wrapper()``, ``feed``
     or ``execute()`` needs it; the later the GET, the fewer etag conflicts.
 
+    Every entry runs whatever the others do: a failure never stops the
+    fan-out, so which exception ``execute()`` raises does not depend on
+    thread timing.
+
     :param name: the TaskFlow name; each entry's WrapperTask is named
         ``<name>_<uuid>``.
     :param feed_or_getter: a ``FeedGetter`` (preferred) or a non-empty list
         of ``EntryWrapper``.
     :param max_workers: the most entries run at once.
     :param update_timeout: each POST's timeout (-1: the session's).
-    Every entry runs whatever the others do: a failure never stops the
-    fan-out, so which exception ``execute()`` raises does not depend on
-    thread timing.
-
     :param continue_on_error: return normally after failures (they are in
         :attr:`outcomes`, and left out of ``wrapper_task_rets``) and run
         every post-execute task.

@@ -18,9 +18,8 @@ from unittest import mock
 import pytest
 
 from pypvm_tx import adapter as adp
-from pypvm_tx import backoff
+from pypvm_tx import backoff, locks, retry
 from pypvm_tx import exceptions as pvmex
-from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from tests.unit import tx_fakes
@@ -305,3 +304,25 @@ def test_retry_keeps_its_deadline_names():
     assert retry.deadline_scope is backoff.deadline_scope
     assert retry.sleep is backoff.sleep
     assert retry.sleep_deadline is backoff.current_deadline
+
+
+def test_t1_7_feedtask_entry_finished_late_is_failed_with_its_wrapper():
+    """T1.7/T5.12 rev 2: an entry whose POST succeeded only after the
+    deadline is not reported as a success: 'failed' with a DeadlineExceeded
+    saying the change may be in, and the wrapper the POST returned."""
+    server = tx_fakes.FakeServer(count=1)
+    uuid = server.uuids[0]
+
+    def slow_rename(wrapper):
+        time.sleep(0.3)
+        tx_fakes.set_name(wrapper, "late")
+        return True
+
+    ftsk = tx.FeedTask("f", server.feed(), deadline=0.2)
+    ftsk.add_functor_subtask(slow_rename)
+    with pytest.raises(pvmex.DeadlineExceeded, match="may have") as info:
+        run_bounded(ftsk.execute)
+    outcome = info.value.outcomes[uuid]
+    assert outcome.status == "failed" and outcome.exception is info.value
+    assert tx_fakes.name_of(outcome.wrapper) == "late"
+    assert server.objects[uuid][1] == "late"

@@ -38,7 +38,8 @@ def test_t5_10_every_failing_entry_runs_whatever_the_timing(max_workers):
     for _run in range(30):
         progress = []
         ftsk = tx.FeedTask("all_bad", server.feed(), max_workers=max_workers,
-                           progress=lambda o, d, t: progress.append(d))
+                           progress=lambda o, d, t, seen=progress: seen.append(
+                               d))
         ftsk.add_functor_subtask(always_fail)
         with pytest.raises(Exception) as info:
             ftsk.execute()
