@@ -326,3 +326,34 @@ def test_t1_7_feedtask_entry_finished_late_is_failed_with_its_wrapper():
     assert outcome.status == "failed" and outcome.exception is info.value
     assert tx_fakes.name_of(outcome.wrapper) == "late"
     assert server.objects[uuid][1] == "late"
+
+
+def test_t1_7_t5_12_post_cut_by_the_deadline_after_sending_is_unknown():
+    """T1.7/T5.12 rev 2: a POST sent whose timeout, cut by the deadline,
+    fires (DeadlineExceeded with request_sent) cannot be re-read in time:
+    the entry is 'unknown' with DeadlineExceeded naming it."""
+    server = tx_fakes.FakeServer(count=1)
+    uuid = server.uuids[0]
+
+    def update_by_path(data, etag, path, timeout=-1):
+        try:
+            slow_request(1.5, "POST")
+        except pvmex.DeadlineExceeded as exc:
+            exc.request_sent = True
+            raise
+
+    real_read = server.read_by_href
+
+    def read_by_href(href, etag=None, timeout=-1):
+        backoff.bounded_timeout(timeout, "GET")  # as the Session does
+        return real_read(href, etag=etag, timeout=timeout)
+
+    server.update_by_path = update_by_path
+    server.read_by_href = read_by_href
+    ftsk = tx.FeedTask("f", server.feed(), deadline=0.3)
+    ftsk.add_functor_subtask(lambda w: tx_fakes.set_name(w, "new") or True)
+    with pytest.raises(pvmex.DeadlineExceeded) as info:
+        run_bounded(ftsk.execute)
+    assert info.value.uuid == uuid and info.value.tries == 1
+    assert info.value.outcomes[uuid].status == "unknown"
+    assert server.count("refresh", uuid) == 0  # no time left to re-read
