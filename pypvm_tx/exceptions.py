@@ -175,13 +175,46 @@ class MultipleExceptionsInFeedTask(Error):
     ``wrapped_failure`` is a TaskFlow ``WrappedFailure`` holding one
     ``Failure`` per failed entry; ``outcomes`` (set by the FeedTask) maps
     every entry's UUID to its ``EntryOutcome``.
+
+    The message names the FeedTask, then gives each failure's own message
+    on a line of its own (its line breaks and runs of blanks folded into
+    single spaces),
+    because callers such as Nova keep only ``str(exc)``; after
+    :attr:`MAX_LISTED` failures it says how many more there are.
     """
 
-    msg_fmt = _("FeedTask %(ft_name)s experienced multiple exceptions; "
-                "they were logged individually and are in wrapped_failure.")
+    msg_fmt = _("FeedTask %(ft_name)s experienced multiple exceptions:")
+
+    #: The most failures whose messages are listed in the message.
+    MAX_LISTED = 20
 
     def __init__(self, ft_name, wrapped_failure, outcomes=None):
         self.ft_name = ft_name
         self.wrapped_failure = wrapped_failure
         self.outcomes = outcomes
-        super().__init__(ft_name=ft_name)
+        super().__init__(self._message(ft_name, wrapped_failure))
+
+    @classmethod
+    def _message(cls, ft_name, wrapped_failure) -> str:
+        messages = [_one_line(failure) for failure in wrapped_failure or ()]
+        lines = [cls.msg_fmt % {"ft_name": ft_name}]
+        lines.extend("\t" + text for text in messages[:cls.MAX_LISTED])
+        if len(messages) > cls.MAX_LISTED:
+            lines.append("\t" + _("... and %d more, all in wrapped_failure.")
+                         % (len(messages) - cls.MAX_LISTED))
+        return "\n".join(lines)
+
+
+def _one_line(failure) -> str:
+    """A failure's own message on one line (its type name if empty).
+
+    ``failure`` is a TaskFlow ``Failure`` or, from other code, an exception.
+    """
+    text = getattr(failure, "exception_str", None)
+    if text is None:
+        text = str(failure)
+    text = " ".join(text.split())
+    if text:
+        return text
+    exc = getattr(failure, "exception", failure)
+    return type(exc).__name__ if exc is not None else _("(no message)")

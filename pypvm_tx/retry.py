@@ -10,9 +10,12 @@ Delay functions
 A delay function is called as ``delay_func(try, tries, *args, **kwargs)``
 after try number ``try`` failed and before the next one.  The ones here
 sleep through :func:`sleep`, which honours a deadline set with
-:func:`deadline_scope` (``entry_transaction(deadline=...)`` uses it), so a
-bounded transaction never sleeps past its end.  A custom delay function
-that wants the same should call :func:`sleep` instead of ``time.sleep``.
+:func:`deadline_scope` (``entry_transaction(deadline=...)`` opens one), so
+a bounded transaction runs them in its own thread and they wake at its
+end.  ``entry_transaction`` runs any other delay function, which may call
+``time.sleep`` itself, in a helper thread that it does not wait for past
+its deadline; a custom delay function that calls :func:`sleep` ends on
+time too, rather than sleeping on unwatched.
 
 Tests never need to wait: pass ``delay_func=NO_DELAY`` or patch
 ``time.sleep``.

@@ -22,8 +22,10 @@ The fan-out needs no TaskFlow graph.  Each execution creates its own
 :class:`ContextThreadPoolExecutor` with at most ``max_workers`` threads;
 each thread takes the next entry from a shared queue and runs that
 entry's Subtasks under :func:`entry_transaction`, until the queue is empty
-(or, without ``continue_on_error``, until an entry has failed).  The pool
-is shut down before ``execute()`` returns.  Only the post-execute tasks,
+(or, with ``fail_fast``, until an entry has failed).  A thread that
+finishes an entry records its outcome and calls ``progress`` under one
+lock, so the callback sees one entry at a time.  The pool is shut down
+before ``execute()`` returns.  Only the post-execute tasks,
 when there are any, run in a TaskFlow engine, with ``wrapper_task_rets``
 and ``wrapper_task_outcomes`` injected into its store.  Per-entry cost is
 therefore a few tens of microseconds plus the Subtasks' own work, and does
@@ -47,9 +49,9 @@ from taskflow import task as tf_task
 from taskflow.patterns import linear_flow as tf_lf
 from taskflow.types import failure as tf_failure
 
+from pypvm_tx import backoff, locks, retry
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
-from pypvm_tx import locks, retry
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
@@ -140,64 +142,197 @@ def _transact(policy: _Policy, func: Callable, first, args, kwargs,
     """Run ``func(wrapper, *args, **kwargs)`` as one entry transaction (T1).
 
     Lock, resolve a getter, call; on 412 delay, refresh and call again.
-    ``outcome.retries`` (when given) counts the redrives.
+    ``outcome.retries`` (when given) counts the redrives.  With a deadline
+    (the policy's, or one this thread is already bound by) the whole of it
+    runs as :func:`_transact_bounded`.
     """
     if uuid is None:
         uuid = _lock_uuid(first)
-    deadline = policy.deadline
-    expires_at = None if deadline is None else time.monotonic() + deadline
-    with locks.hold(uuid, provider=policy.lock_provider, timeout=deadline):
+    if policy.deadline is not None or backoff.current_deadline() is not None:
+        return _transact_bounded(policy, func, first, args, kwargs, outcome,
+                                 uuid)
+    with locks.hold(uuid, provider=policy.lock_provider):
         if isinstance(first, ewrap.EntryWrapperGetter):
             first = first.get()
-        return _redrive(policy, func, first, args, kwargs, expires_at,
-                        outcome)
+        return _redrive(policy, func, first, args, kwargs, None, outcome)
 
 
-def _redrive(policy, func, wrapper, args, kwargs, expires_at, outcome):
-    """Call ``func`` until it does not fail with 412, within the policy."""
+class _Bound:
+    """The deadline of one transaction, and the tries made within it (T1.7).
+
+    How a deadline bounds the whole transaction, simply:
+
+    * the transaction runs inside :func:`backoff.deadline_scope`, so every
+      REST call its thread makes (the getter's GET, each refresh, the
+      POST, and any call the function makes) gets at most the time left as
+      its timeout, and is refused once none is left: the Session does that
+      (``backoff.bounded_timeout``), this layer only opens the scope;
+    * the lock wait is given the time left;
+    * the delay between redrives runs in this thread when it is one of
+      :mod:`pypvm_tx.retry`'s (they sleep through :func:`backoff.sleep`,
+      which ends at the deadline); any other delay function may call
+      ``time.sleep`` itself, so it runs in a helper thread that this one
+      waits for at most the time left; if it is still sleeping then, it is
+      left to finish on its own (its return value is never used) and the
+      transaction ends;
+    * whatever then runs out of time (a lock wait, a REST call cut or
+      refused, a transport timeout once the deadline has passed, a delay,
+      no time for a redrive, or a function that returned too late)
+      ends as one :class:`~pypvm_tx.exceptions.DeadlineExceeded` naming the
+      UUID, the tries made and the deadline, chained to its cause.
+    """
+
+    __slots__ = ("uuid", "deadline", "expires_at", "tries")
+
+    def __init__(self, uuid, deadline, expires_at):
+        self.uuid = uuid
+        self.deadline = deadline
+        self.expires_at = expires_at
+        self.tries = 0
+
+    def left(self) -> float:
+        return self.expires_at - time.monotonic()
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.expires_at
+
+    def exceeded(self, late=False) -> pvmex.DeadlineExceeded:
+        """The error ending this transaction (``late``: the function
+        returned, after the deadline)."""
+        LOG.warning(_("Entry transaction on %(uuid)s reached its deadline of "
+                      "%(deadline)s s after %(tries)d tries; giving up."),
+                    {"uuid": self.uuid, "deadline": self.deadline,
+                     "tries": self.tries})
+        msg = None
+        if late:
+            msg = _("Entry transaction on %(uuid)s finished after its "
+                    "deadline of %(deadline)s s, in try %(tries)s; what it "
+                    "changed may have been applied.") % {
+                "uuid": self.uuid, "deadline": self.deadline,
+                "tries": self.tries}
+        return pvmex.DeadlineExceeded(msg, uuid=self.uuid, tries=self.tries,
+                                      deadline=self.deadline)
+
+    def ran_out(self, exc) -> bool:
+        """Whether the timeout ``exc`` was caused by this deadline.
+
+        A DeadlineExceeded naming an entry comes from a nested transaction
+        and is passed on as it is.
+        """
+        if isinstance(exc, pvmex.DeadlineExceeded):
+            return exc.uuid is None
+        return self.passed()
+
+    def delay(self, delay_func, args, kwargs) -> bool:
+        """Run ``delay_func`` within the time left; False if it overran."""
+        if getattr(delay_func, "__module__", None) == retry.__name__:
+            delay_func(*args, **kwargs)
+            return True
+        return self._delay_in_helper(delay_func, args, kwargs)
+
+    def _delay_in_helper(self, delay_func, args, kwargs) -> bool:
+        done = threading.Event()
+        raised = []
+        expires_at = self.expires_at
+
+        def run():
+            try:
+                with backoff.deadline_scope(expires_at):
+                    delay_func(*args, **kwargs)
+            except BaseException as exc:  # handed to the transaction
+                raised.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True,
+                         name="pypvm_tx-delay-%s" % self.uuid).start()
+        if not done.wait(max(self.left(), 0)):
+            LOG.warning(_("The delay function %(func)r of the transaction on "
+                          "%(uuid)s was still sleeping at its deadline; not "
+                          "waiting for it."), {"func": delay_func,
+                                               "uuid": self.uuid})
+            return False
+        if raised:
+            raise raised[0]
+        return True
+
+
+def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
+    """:func:`_transact` bounded by a deadline, as :class:`_Bound` says."""
+    now = time.monotonic()
+    own = None if policy.deadline is None else now + policy.deadline
+    with backoff.deadline_scope(own):
+        expires_at = backoff.current_deadline()  # the earliest wins
+        deadline = policy.deadline
+        if deadline is None:
+            deadline = round(expires_at - now, 3)
+        bound = _Bound(uuid, deadline, expires_at)
+        if bound.passed():
+            raise bound.exceeded()
+        lock_timeout = bound.left()
+        try:
+            with locks.hold(uuid, provider=policy.lock_provider,
+                            timeout=lock_timeout):
+                if isinstance(first, ewrap.EntryWrapperGetter):
+                    first = first.get()
+                result = _redrive(policy, func, first, args, kwargs, bound,
+                                  outcome)
+        except pvmex.LockTimeout as exc:
+            if exc.timeout != lock_timeout and not bound.passed():
+                raise
+            raise bound.exceeded() from exc
+        except pvmex.TimeoutError as exc:
+            if not bound.ran_out(exc):
+                raise
+            raise bound.exceeded() from exc
+        if bound.passed():
+            raise bound.exceeded(late=True)
+        return result
+
+
+def _redrive(policy, func, wrapper, args, kwargs, bound, outcome):
+    """Call ``func`` until it does not fail with 412, within the policy
+    (and the :class:`_Bound`, when not None)."""
     tries = policy.tries
     for try_ in range(1, tries + 1):
+        if bound is not None:
+            bound.tries = try_
         try:
             return func(wrapper, *args, **kwargs)
         except pvmex.HttpError as exc:
             if not _is_etag_mismatch(exc) or not _may_redrive(
-                    wrapper, try_, tries, expires_at):
+                    wrapper, try_, tries, bound, exc):
                 raise
             mismatch = exc
-        if expires_at is None:
-            policy.delay_func(try_, tries, wrapper, *args, **kwargs)
-        else:
-            with retry.deadline_scope(expires_at):
-                policy.delay_func(try_, tries, wrapper, *args, **kwargs)
-            if time.monotonic() >= expires_at:
-                _log_deadline(wrapper, try_)
-                raise mismatch
+        delay_args = (try_, tries, wrapper) + tuple(args)
+        if bound is None:
+            policy.delay_func(*delay_args, **kwargs)
+        elif not bound.delay(policy.delay_func, delay_args,
+                             kwargs) or bound.passed():
+            raise bound.exceeded() from mismatch
         wrapper = wrapper.refresh(use_etag=False)
         if outcome is not None:
             outcome.retries += 1
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _may_redrive(wrapper, try_, tries, expires_at) -> bool:
-    """Whether a 412 on try ``try_`` earns another try (logs the decision)."""
+def _may_redrive(wrapper, try_, tries, bound, mismatch) -> bool:
+    """Whether the 412 ``mismatch`` on try ``try_`` earns another try
+    (logs the decision).
+
+    :raises DeadlineExceeded: tries are left, but no time (``bound``).
+    """
     if try_ >= tries:
         LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of "
                       "%(tries)d; no tries left."),
                     {"uuid": wrapper.uuid, "try": try_, "tries": tries})
         return False
-    if expires_at is not None and time.monotonic() >= expires_at:
-        _log_deadline(wrapper, try_)
-        return False
+    if bound is not None and bound.passed():
+        raise bound.exceeded() from mismatch
     LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
                   "refreshing it and trying again."),
                 {"uuid": wrapper.uuid, "try": try_, "tries": tries})
     return True
-
-
-def _log_deadline(wrapper, try_):
-    LOG.warning(_("Entry transaction on %(uuid)s reached its deadline after "
-                  "%(try)d tries; giving up."), {"uuid": wrapper.uuid,
-                                                 "try": try_})
 
 
 def _decorate(func: Callable, policy: _Policy) -> Callable:
@@ -240,15 +375,23 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :param tries: the most calls (default 60).
     :param delay_func: ``delay_func(try, tries, wrapper, *args, **kwargs)``
         before each redrive (default ``retry.STEPPED_RANDOM_DELAY``).
-    :param deadline: seconds bounding the whole transaction, waiting for the
-        lock and sleeps included: the lock wait raises
-        :class:`~pypvm_tx.locks.LockTimeout` when it runs out, sleeps end
-        at the deadline (for delay functions that sleep through
-        :func:`pypvm_tx.retry.sleep`, as all of ``retry``'s do), and no
-        redrive starts after it; the last 412 then propagates.
+    :param deadline: seconds bounding the whole transaction: the wait for
+        the lock, the getter's GET, every call of the function, every REST
+        call made in it (the Session gives each at most the time left as
+        its timeout), each delay whatever the delay function does, each
+        refresh and the POST.  Past it the transaction raises
+        :class:`~pypvm_tx.exceptions.DeadlineExceeded` (a built-in
+        ``TimeoutError`` too) naming the UUID, the tries made and the
+        deadline, chained to what ran out; also when the function returned
+        after the deadline (what it changed may then have been applied:
+        re-read the object before acting on it).  A delay function of :mod:`pypvm_tx.retry` sleeps in this
+        thread and wakes at the deadline; any other runs in a helper thread
+        that is not waited for past the deadline.  Tries running out before
+        the deadline still end with the last 412.
     :param lock_provider: the :class:`~pypvm_tx.locks.LockProvider` to use
         (default: :func:`~pypvm_tx.locks.get_default_provider` at call time).
     :raises ValueError: ``tries`` or ``deadline`` is out of range.
+    :raises DeadlineExceeded: the deadline was reached.
     :raises TypeError: ``delay_func`` is not callable, ``lock_provider`` is
         not a provider, or the decorator is applied to a non-callable.
     """
@@ -434,10 +577,17 @@ class _SubtaskRun:
     Called once per attempt with the (fresh) wrapper: starts a new
     ``provided`` dict, runs the Subtasks in order and POSTs once if any
     flagged a change (T4.6, T4.7).
+
+    A POST whose reply was lost (a ``ConnectionError`` or ``TimeoutError``
+    with ``request_sent``) may have been applied.  Still under the lock,
+    the entry is re-read: the etag the POST was sent with means it was not
+    (the entry failed); a new etag on which the Subtasks flag no change
+    means it was (the entry is updated, with the fresh wrapper); anything
+    else, a failed re-read included, leaves it ``'unknown'`` (T5.12).
     """
 
     __slots__ = ("subtasks", "update_timeout", "provided", "updated",
-                 "wrapper")
+                 "wrapper", "failed_status", "_flagged")
 
     def __init__(self, subtasks, update_timeout):
         self.subtasks = subtasks
@@ -445,23 +595,74 @@ class _SubtaskRun:
         self.provided = {}
         self.updated = False
         self.wrapper = None
+        #: The outcome status should the run raise.
+        self.failed_status = EntryOutcome.FAILED
 
     def __call__(self, wrapper):
         self.wrapper = wrapper
-        provided = self.provided = {}
+        self.provided = self._run_subtasks(wrapper)
         self.updated = False
-        update_needed = False
-        for subtask in self.subtasks:
-            ret = _call_subtask(subtask, wrapper, provided)
-            if subtask.flag_update and ret:
-                update_needed = True
-            if subtask.provides is not None:
-                provided[subtask.provides] = ret
-        if update_needed:
-            wrapper = wrapper.update(timeout=self.update_timeout)
+        self.failed_status = EntryOutcome.FAILED
+        if self._flagged:
+            try:
+                wrapper = wrapper.update(timeout=self.update_timeout)
+            except (pvmex.ConnectionError, pvmex.TimeoutError) as exc:
+                if not getattr(exc, "request_sent", False):
+                    raise
+                fresh = self._landed_copy(wrapper, exc)
+                if fresh is None:
+                    raise
+                wrapper = fresh
             self.wrapper = wrapper
             self.updated = True
         return wrapper
+
+    def _run_subtasks(self, wrapper) -> dict:
+        """Run every Subtask on ``wrapper``; set ``_flagged``; return the
+        provided values."""
+        provided = {}
+        flagged = False
+        for subtask in self.subtasks:
+            ret = _call_subtask(subtask, wrapper, provided)
+            if subtask.flag_update and ret:
+                flagged = True
+            if subtask.provides is not None:
+                provided[subtask.provides] = ret
+        self._flagged = flagged
+        return provided
+
+    def _landed_copy(self, sent, lost):
+        """After the reply to POSTing ``sent`` was lost (``lost``): the
+        server's copy if it shows the change landed, else None, with
+        ``failed_status`` saying which failure it is."""
+        uuid = sent.uuid
+        self.failed_status = EntryOutcome.UNKNOWN
+        try:
+            fresh = sent.refresh(use_etag=False)
+            if sent.etag is not None and fresh.etag == sent.etag:
+                self.failed_status = EntryOutcome.FAILED
+                LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                              "(%(exc)s); the entry is unchanged since, so "
+                              "the POST was not applied."),
+                            {"uuid": uuid, "exc": lost})
+                return None
+            self._run_subtasks(fresh)
+        except Exception:
+            LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                          "(%(exc)s) and re-reading the entry failed; whether "
+                          "the change was applied is unknown."),
+                        {"uuid": uuid, "exc": lost}, exc_info=True)
+            return None
+        if self._flagged:
+            LOG.warning(_("The reply to the POST of %(uuid)s was lost "
+                          "(%(exc)s) and the entry has changed since, but not "
+                          "as this POST would have changed it; whether it was "
+                          "applied is unknown."), {"uuid": uuid, "exc": lost})
+            return None
+        LOG.info(_("The reply to the POST of %s was lost, but re-reading the "
+                   "entry shows the change was applied."), uuid)
+        self.failed_status = EntryOutcome.FAILED
+        return fresh
 
 
 # ==========================================================================
@@ -472,8 +673,28 @@ class EntryOutcome:
     """What happened to one entry of a FeedTask execution (T5.12).
 
     :ivar uuid: the entry's UUID.
-    :ivar status: ``'updated'`` (POSTed), ``'unchanged'`` (no Subtask
-        flagged a change) or ``'failed'``.
+    :ivar status: one of
+
+        * ``'updated'`` (:attr:`UPDATED`): a Subtask flagged a change and
+          the POST succeeded (or, after a lost reply, re-reading the entry
+          showed the change there);
+        * ``'unchanged'`` (:attr:`UNCHANGED`): no Subtask flagged a change,
+          so nothing was POSTed;
+        * ``'failed'`` (:attr:`FAILED`): the entry raised ``exception``
+          and its change, if it had one, was not applied (after a lost
+          reply: re-reading the entry showed the etag the POST was sent
+          with), unless ``exception`` is a ``DeadlineExceeded`` saying the
+          transaction finished late (its POST succeeded after the
+          deadline; ``wrapper`` is the one it returned);
+        * ``'unknown'`` (:attr:`UNKNOWN`): the POST was sent but its reply
+          was lost (``exception``) and re-reading the entry could not tell
+          whether the change landed: check the object before redoing it;
+        * ``'skipped'`` (:attr:`SKIPPED`): with ``fail_fast``, the entry
+          never started because another entry had failed.
+
+        ``'failed'`` and ``'unknown'`` entries count as failures: their
+        exceptions are raised (or, with ``continue_on_error``, left out of
+        ``wrapper_task_rets``).
     :ivar exception: the exception that failed the entry, else None.
     :ivar retries: etag-mismatch redrives used.
     :ivar wrapper: the final wrapper: the updated one, the unchanged one,
@@ -484,6 +705,8 @@ class EntryOutcome:
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
 
     __slots__ = ("uuid", "status", "exception", "retries", "wrapper")
 
@@ -744,20 +967,27 @@ class _FanOut:
     """The parallel phase of one FeedTask execution.
 
     Worker threads call :meth:`work`, which takes entries one at a time
-    from a shared queue until it is empty or (without
-    ``continue_on_error``) an entry has failed.
+    from a shared queue until it is empty.  A failed entry never stops the
+    others (so which exception is raised does not depend on thread
+    timing), unless ``fail_fast`` asks to take no new entry after the
+    first failure; :meth:`skip_the_rest` then gives the entries never
+    started a ``'skipped'`` outcome.
+
+    Finished entries are recorded, and ``progress`` is called, under one
+    lock: the callback is never called twice at once, and ``done`` grows
+    by one with each call, in the order of the calls.
     """
 
-    def __init__(self, units, policy, update_timeout, continue_on_error,
-                 progress):
+    def __init__(self, units, policy, update_timeout, fail_fast, progress):
         self.units = units
         self.total = len(units)
         self.policy = policy
         self.update_timeout = update_timeout
-        self.continue_on_error = continue_on_error
+        self.fail_fast = fail_fast
         self.progress = progress
         self._next = iter(units)
         self._mutex = threading.Lock()
+        self._finish_lock = threading.Lock()
         self.stopped = False
         self.done = 0
         self.outcomes: Dict[str, EntryOutcome] = {}
@@ -766,25 +996,34 @@ class _FanOut:
 
     def work(self):
         """Run entries until none are left or the fan-out is stopped."""
-        outcome = rets = None
         while True:
             with self._mutex:
-                if outcome is not None:
-                    self.done += 1
-                    done = self.done
-                    self.outcomes[outcome.uuid] = outcome
-                    if rets is not None:
-                        self.rets[outcome.uuid] = rets
                 unit = None if self.stopped else next(self._next, None)
-            if outcome is not None and self.progress is not None:
-                self._report(outcome, done)
             if unit is None:
                 return
             outcome, rets = self._run(unit)
+            self._finish(outcome, rets)
 
     def stop(self):
         with self._mutex:
             self.stopped = True
+
+    def skip_the_rest(self):
+        """Give every entry that never started a ``'skipped'`` outcome."""
+        for uuid, wrapper, _subtasks, _task in self.units:
+            if uuid not in self.outcomes:
+                self._finish(EntryOutcome(uuid, EntryOutcome.SKIPPED,
+                                          wrapper=wrapper), None)
+
+    def _finish(self, outcome, rets):
+        """Record a finished entry and report it, one entry at a time."""
+        with self._finish_lock:
+            self.done += 1
+            self.outcomes[outcome.uuid] = outcome
+            if rets is not None:
+                self.rets[outcome.uuid] = rets
+            if self.progress is not None:
+                self._report(outcome, self.done)
 
     def _run(self, unit):
         """Run one entry; return its outcome and its rets (None if failed)."""
@@ -801,14 +1040,14 @@ class _FanOut:
                 _transact(self.policy, run, wrapper, (), {},
                           outcome=outcome, uuid=uuid)
         except Exception as exc:
-            outcome.status = EntryOutcome.FAILED
+            outcome.status = run.failed_status
             outcome.exception = exc
             if run.wrapper is not None:
                 outcome.wrapper = run.wrapper
             failure = tf_failure.Failure()
             with self._mutex:
                 self.failures.append((uuid, failure))
-                if not self.continue_on_error:
+                if self.fail_fast:
                     self.stopped = True
             return outcome, None
         outcome.wrapper = run.wrapper
@@ -837,26 +1076,40 @@ class FeedTask(tf_task.Task):
     Nothing is fetched until ``wrapper_tasks``, ``get_wrapper()``, ``feed``
     or ``execute()`` needs it; the later the GET, the fewer etag conflicts.
 
+    Every entry runs whatever the others do: a failure never stops the
+    fan-out, so which exception ``execute()`` raises does not depend on
+    thread timing.
+
     :param name: the TaskFlow name; each entry's WrapperTask is named
         ``<name>_<uuid>``.
     :param feed_or_getter: a ``FeedGetter`` (preferred) or a non-empty list
         of ``EntryWrapper``.
     :param max_workers: the most entries run at once.
     :param update_timeout: each POST's timeout (-1: the session's).
-    :param continue_on_error: run every entry whatever the others do, and
-        return normally after failures (they are in :attr:`outcomes`).
-    :param progress: ``progress(outcome, done, total)``, called from the
-        worker thread as each entry finishes.
+    :param continue_on_error: return normally after failures (they are in
+        :attr:`outcomes`, and left out of ``wrapper_task_rets``) and run
+        every post-execute task.
+    :param progress: ``progress(outcome, done, total)``, called once per
+        entry as it finishes, from the worker thread that ran it (skipped
+        entries: from the thread that called ``execute()``), never two
+        calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
+        calls, so ``progress=print`` prints whole lines.  A slow callback
+        holds up the workers as they finish entries; an exception from it
+        is logged and ignored.
+    :param fail_fast: take no new entry once one has failed; the entries
+        never started get status ``'skipped'`` (and a progress call).
+        Cannot be combined with ``continue_on_error``.
     :param lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
-        holds something other than EntryWrappers, or ``max_workers`` is not
-        a positive integer.
+        holds something other than EntryWrappers, ``max_workers`` is not
+        a positive integer, or both ``fail_fast`` and ``continue_on_error``
+        are set.
     :raises TypeError: ``progress`` is not callable.
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
-        entry that ran, in feed order.
+        entry, in feed order.
     """
 
     def __init__(self, name: str, feed_or_getter, max_workers: int = 10,
@@ -866,8 +1119,14 @@ class FeedTask(tf_task.Task):
                  lock_provider: Optional[locks.LockProvider] = None,
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
-                 deadline: Optional[float] = None):
+                 deadline: Optional[float] = None,
+                 fail_fast: bool = False):
         super().__init__(name)
+        if fail_fast and continue_on_error:
+            raise ValueError(_(
+                "FeedTask %s: fail_fast (stop at the first failure) and "
+                "continue_on_error (run every entry) contradict each other; "
+                "choose one.") % name)
         if isinstance(feed_or_getter, ewrap.FeedGetter):
             self._feed = None
             self._feed_uuids = None
@@ -903,6 +1162,7 @@ class FeedTask(tf_task.Task):
         self.max_workers = max_workers
         self.update_timeout = update_timeout
         self.continue_on_error = continue_on_error
+        self.fail_fast = fail_fast
         self.progress = progress
         self._policy = _policy("FeedTask", tries, delay_func, deadline,
                                lock_provider)
@@ -1066,9 +1326,10 @@ class FeedTask(tf_task.Task):
         :returns: ``{'wrapper_task_rets': {uuid: {'wrapper': w,
             <provides>: value}}, <post-execute provides>: value}``, or None
             when there is nothing to do (no GET is made then).
-        :raises: the failed entry's exception when one entry failed,
-            ``MultipleExceptionsInFeedTask`` when several did (both carry
-            ``outcomes``); not raised with ``continue_on_error``.
+        :raises: the failed entry's exception when one entry failed (or
+            was left ``'unknown'``), ``MultipleExceptionsInFeedTask`` when
+            several did, in feed order (both carry ``outcomes``); not
+            raised with ``continue_on_error``.
         """
         with self._lock:
             if self._phase != _IDLE:
@@ -1116,7 +1377,7 @@ class FeedTask(tf_task.Task):
     def _fan_out(self) -> _FanOut:
         units = self._units()
         fanout = _FanOut(units, self._policy, self.update_timeout,
-                         self.continue_on_error, self.progress)
+                         self.fail_fast, self.progress)
         workers = min(self.max_workers, len(units))
         pool = ContextThreadPoolExecutor(max_workers=workers)
         try:
@@ -1128,11 +1389,15 @@ class FeedTask(tf_task.Task):
             raise
         finally:
             pool.shutdown(wait=True)
+        if len(fanout.outcomes) < len(units):
+            fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
+        order = {unit[0]: index for index, unit in enumerate(units)}
         fanout.outcomes = {unit[0]: fanout.outcomes[unit[0]]
-                           for unit in units if unit[0] in fanout.outcomes}
+                           for unit in units}
         fanout.rets = {unit[0]: fanout.rets[unit[0]]
                        for unit in units if unit[0] in fanout.rets}
+        fanout.failures.sort(key=lambda failed: order[failed[0]])
         self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
 

@@ -317,16 +317,17 @@ class FakeClock:
 
 def test_t1_7_deadline_bounds_the_whole_transaction_sleeps_included(server):
     """T1.7: sleeps end at the deadline and no redrive starts after it;
-    the last 412 propagates."""
+    (rev 2) DeadlineExceeded is raised, chained to the last 412."""
     wrapper = server.wrapper(server.uuids[0])
     clock = FakeClock()
     func = mock.Mock(side_effect=http_412())
     with mock.patch("time.monotonic", clock.monotonic), \
             mock.patch("time.sleep", clock.sleep):
-        with pytest.raises(pvmex.HttpError) as info:
+        with pytest.raises(pvmex.DeadlineExceeded) as info:
             tx.entry_transaction(deadline=10, delay_func=retry.STEPPED_DELAY)(
                 func)(wrapper)
-    assert info.value.response.status == 412
+    assert info.value.__cause__.response.status == 412
+    assert (info.value.tries, info.value.deadline) == (5, 10)
     # STEPPED_DELAY: 0, 0.5, 2, 6.5 (9 s in all), then 20 cut to the 1 s left.
     assert clock.slept == [0.5, 2.0, 6.5, 1.0]
     assert clock.now - 1000.0 == 10.0
@@ -334,7 +335,8 @@ def test_t1_7_deadline_bounds_the_whole_transaction_sleeps_included(server):
 
 
 def test_t1_7_deadline_with_oversleeping_custom_delay(server):
-    """T1.7: a delay that ignores the deadline still ends the redrives."""
+    """T1.7: a delay that ignores the deadline still ends the redrives
+    (rev 2: with DeadlineExceeded)."""
     wrapper = server.wrapper(server.uuids[0])
     clock = FakeClock()
     func = mock.Mock(side_effect=http_412())
@@ -343,23 +345,25 @@ def test_t1_7_deadline_with_oversleeping_custom_delay(server):
         clock.sleep(7)
 
     with mock.patch("time.monotonic", clock.monotonic):
-        with pytest.raises(pvmex.HttpError):
+        with pytest.raises(pvmex.DeadlineExceeded):
             tx.entry_transaction(deadline=10, delay_func=slow_delay)(func)(
                 wrapper)
     assert func.call_count == 2  # calls at t=0 and t=7; t=14 is too late
 
 
 def test_t1_7_deadline_bounds_the_lock_wait(server):
-    """T1.7: waiting for the lock counts against the deadline."""
+    """T1.7: waiting for the lock counts against the deadline (rev 2: its
+    LockTimeout becomes DeadlineExceeded)."""
     uuid = server.uuids[0]
     provider = locks.InProcessLockProvider()
     handle = provider.acquire(uuid)
     try:
         func = mock.Mock()
-        with pytest.raises(locks.LockTimeout):
+        with pytest.raises(pvmex.DeadlineExceeded) as info:
             run_bounded(lambda: tx.entry_transaction(
                 deadline=0.05, lock_provider=provider)(func)(
                 server.wrapper(uuid)))
+        assert isinstance(info.value.__cause__, locks.LockTimeout)
         func.assert_not_called()
     finally:
         provider.release(handle)

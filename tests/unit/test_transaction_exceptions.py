@@ -107,3 +107,60 @@ def test_s5_t5_10_feedtask_wraps_one_taskflow_failure_per_failed_entry():
     assert all(isinstance(f, tf_failure.Failure) for f in wrapped)
     assert {str(f.exception) for f in wrapped} == {"bad %s" % u for u in bad}
     assert info.value.ft_name == "ft_fail" and "ft_fail" in str(info.value)
+
+
+def _wrapped(*excs):
+    failures = []
+    for exc in excs:
+        try:
+            raise exc
+        except Exception:
+            failures.append(tf_failure.Failure())
+    return tf_exc.WrappedFailure(failures)
+
+
+def test_s5_multiple_exceptions_message_lists_each_failure_built_directly():
+    """§5 rev 2 (issue 7 scope 2): built as pypowervm code builds it,
+    MultipleExceptionsInFeedTask(ft_name, wrapped_failure), its str()
+    names the FeedTask and holds each failure's own message, one per line
+    (a message's own line breaks folded, so it stays one line)."""
+    err = pvmex.MultipleExceptionsInFeedTask("feed_x", _wrapped(
+        ValueError("disk hdisk4 is busy"),
+        pvmex.Error("first line\nsecond line"), KeyError("slot")))
+    lines = str(err).splitlines()
+    assert "feed_x" in lines[0]
+    assert [line.strip() for line in lines[1:]] == [
+        "disk hdisk4 is busy", "first line second line", "'slot'"]
+
+
+def test_s5_multiple_exceptions_message_cut_with_a_count():
+    """§5 rev 2: a very long list is cut, saying how many were left out."""
+    err = pvmex.MultipleExceptionsInFeedTask("big", _wrapped(
+        *[RuntimeError("refused %03d" % n) for n in range(500)]))
+    text = str(err)
+    lines = text.splitlines()
+    assert len(lines) < 60 and len(text) < 5000
+    assert "refused 000" in text and "refused 499" not in text
+    listed = sum(1 for line in lines if "refused" in line)
+    assert str(500 - listed) in lines[-1] and "more" in lines[-1]
+
+
+def test_s5_t5_10_feedtask_multiple_exceptions_message_in_feed_order():
+    """§5 rev 2 / T5.10: raised by a FeedTask, the message is built the
+    same way: the FeedTask's name, then each failed entry's message, in
+    feed order whatever order they failed in."""
+    server = tx_fakes.FakeServer(count=6)
+
+    def fail(wrapper):
+        raise ValueError("bad %s" % wrapper.uuid)
+
+    ftsk = tx.FeedTask("ft_msgs", server.feed(), max_workers=3)
+    ftsk.add_functor_subtask(fail)
+    with pytest.raises(pvmex.MultipleExceptionsInFeedTask) as info:
+        ftsk.execute()
+    lines = str(info.value).splitlines()
+    assert "ft_msgs" in lines[0]
+    assert [line.strip() for line in lines[1:]] == [
+        "bad %s" % u for u in server.uuids]
+    assert str(info.value) == str(pvmex.MultipleExceptionsInFeedTask(
+        "ft_msgs", info.value.wrapped_failure))

@@ -90,6 +90,8 @@ class FakeServer:
         self.objects = {}
         self.calls = []
         self.forced_412 = {}
+        self.lost_replies = {}
+        self.failing_refreshes = set()
         self.lock = threading.Lock()
         for index in range(count):
             self.add("%08d-0000-4000-8000-%012d" % (index, index),
@@ -117,6 +119,19 @@ class FakeServer:
     def force_412(self, uuid, times):
         """Answer the next ``times`` updates of ``uuid`` with 412."""
         self.forced_412[uuid] = times
+
+    def lose_reply(self, uuid, landed, other_change=None, request_sent=True,
+                   exc_type=pvmex.ConnectionError):
+        """Make the next update of ``uuid`` fail as a lost reply would:
+        ``exc_type`` with ``request_sent``, after applying the change
+        (``landed``) or not; ``other_change`` (a name) is applied by
+        someone else meanwhile."""
+        self.lost_replies[uuid] = (landed, other_change, request_sent,
+                                   exc_type)
+
+    def fail_refresh(self, uuid):
+        """Make every refresh of ``uuid`` fail with a ConnectionError."""
+        self.failing_refreshes.add(uuid)
 
     def count(self, method, uuid=None):
         return sum(1 for m, u in self.calls
@@ -164,6 +179,8 @@ class FakeServer:
         uuid = _UUID_IN_PATH.search(href).group(1)
         with self.lock:
             self.calls.append(("refresh", uuid))
+            if uuid in self.failing_refreshes:
+                raise pvmex.ConnectionError("refresh of %s failed" % uuid)
             if etag is not None and str(self.objects[uuid][0]) == etag:
                 return adp.Response("GET", href, 304, "Not Modified", {},
                                     adapter=self)
@@ -182,7 +199,20 @@ class FakeServer:
                 resp = adp.Response("POST", path, 412, "Precondition Failed",
                                     {}, adapter=self)
                 raise pvmex.http_error_for(resp)
+            lost = self.lost_replies.pop(uuid, None)
+            if lost is not None:
+                self._lose_reply(obj, data, *lost)
             obj[0] += 1
             obj[1] = name_of(data)
             obj[2] = mem_of(data)
             return self._entry_response("POST", uuid)
+
+    def _lose_reply(self, obj, data, landed, other_change, request_sent,
+                    exc_type):
+        if landed:
+            obj[:] = [obj[0] + 1, name_of(data), mem_of(data)]
+        if other_change is not None:
+            obj[:2] = [obj[0] + 1, other_change]
+        exc = exc_type("connection reset while reading the reply")
+        exc.request_sent = request_sent
+        raise exc
