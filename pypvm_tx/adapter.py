@@ -841,9 +841,11 @@ class Session:
             raw = self._transport.send(method, target, body, headers, bounded)
         except pvmex.TimeoutError as exc:
             if bounded is not None and (timeout is None or bounded < timeout):
-                raise pvmex.DeadlineExceeded(_(
+                cut = pvmex.DeadlineExceeded(_(
                     "%(what)s was cut at the deadline after %(t).3f s.") % {
-                        "what": pvmex.printable(what), "t": bounded}) from exc
+                        "what": pvmex.printable(what), "t": bounded})
+                cut.request_sent = exc.request_sent
+                raise cut from exc
             raise
         if LOG.isEnabledFor(std_logging.DEBUG):
             LOG.debug("%(m)s %(u)s -> %(s)s (%(ms).1f ms)",

@@ -156,10 +156,11 @@ def test_a1_2_feed_task_reuses_connections():
         adapter.session.logoff()
 
 
-def test_a1_7_feed_task_get_faults_retried_post_drop_surfaced():
-    """A1.7/T5.10/T5.12: a 503 and a dropped connection on the feed GET
-    are retried; a POST whose reply is lost fails that entry only (with
-    continue_on_error), is not re-sent, and was applied exactly once."""
+def test_a1_7_feed_task_get_faults_retried_lost_post_reply_resolved():
+    """A1.7/T5.12 (rev 2): a 503 and a dropped connection on the feed GET
+    are retried; a POST whose reply is lost is not re-sent, was applied
+    exactly once, and re-reading the entry shows the change landed, so
+    its outcome is 'updated' (it was reported 'failed' before rev 2)."""
     emu = Emulator(lpars=8, seed=9)
     with emu:
         adapter = emu.adapter(retry_delay=None)
@@ -169,16 +170,61 @@ def test_a1_7_feed_task_get_faults_retried_post_drop_surfaced():
         task = tx.FeedTask("faults", _feed_getter(adapter, emu),
                            max_workers=4, continue_on_error=True)
         task.add_functor_subtask(add_suffix)
-        task.execute()
-        failed = [o for o in task.outcomes.values() if o.status == "failed"]
-        assert len(failed) == 1
-        assert isinstance(failed[0].exception, pvmex.ConnectionError)
+        result = task.execute()
+        statuses = [o.status for o in task.outcomes.values()]
+        assert statuses == ["updated"] * 8
+        assert len(result["wrapper_task_rets"]) == 8
         assert emu.count("POST") == 8  # one per entry, none re-sent
-        assert emu.count("GET", "LogicalPartition", 200) == 1
+        assert emu.count("GET", "LogicalPartition", 200) == 1 + 1  # re-read
         for uuid in emu.uuids():
             assert emu.version(uuid) == 2  # every POST applied once
             name = emu.get_value(uuid, "PartitionName")
             assert name.endswith(SUFFIX) and not name.endswith(SUFFIX * 2)
+
+
+def test_t5_12_post_dropped_before_it_was_applied_is_failed():
+    """T5.12 (rev 2): the connection drops before the server acted on the
+    POST: re-reading shows the same etag, so the entry is 'failed' (not
+    'unknown'), and nothing was applied."""
+    emu = Emulator(lpars=3, seed=4)
+    with emu:
+        adapter = emu.adapter(retry_delay=None)
+        emu.inject_fault("drop", count=1, methods=["POST"])
+        task = tx.FeedTask("drop", _feed_getter(adapter, emu),
+                           max_workers=1, continue_on_error=True)
+        task.add_functor_subtask(add_suffix)
+        task.execute()
+        failed = [o for o in task.outcomes.values() if o.status != "updated"]
+        assert [o.status for o in failed] == ["failed"]
+        assert isinstance(failed[0].exception, pvmex.ConnectionError)
+        assert failed[0].exception.request_sent
+        assert emu.version(failed[0].uuid) == 1
+
+
+def grow_memory(lpar):
+    """A change that is never "already done": it always flags a POST."""
+    lpar.mem_config.desired = lpar.mem_config.desired + 256
+    return True
+
+
+def test_t5_12_lost_reply_that_cannot_be_told_is_unknown():
+    """T5.12 (rev 2), issue 7 scope 9: the POST landed but its reply was
+    lost, and the change cannot be recognised on a re-read (the Subtask
+    would change the entry again): the outcome is 'unknown', never a
+    plain 'failed' (it may have landed) nor a re-sent POST."""
+    emu = Emulator(lpars=2, seed=6)
+    with emu:
+        adapter = emu.adapter(retry_delay=None)
+        emu.inject_fault("drop_after", count=1, methods=["POST"])
+        task = tx.FeedTask("grow", _feed_getter(adapter, emu),
+                           max_workers=1, continue_on_error=True)
+        task.add_functor_subtask(grow_memory)
+        task.execute()
+        unknown = [o for o in task.outcomes.values() if o.status == "unknown"]
+        assert len(unknown) == 1
+        assert isinstance(unknown[0].exception, pvmex.ConnectionError)
+        assert emu.version(unknown[0].uuid) == 2  # it had landed, once
+        assert emu.count("POST") == 2
 
 
 def test_t5_10_post_503_fails_the_feed_task_entry():
@@ -196,3 +242,36 @@ def test_t5_10_post_503_fails_the_feed_task_entry():
         assert info.value.response.status == 503
         assert emu.count("POST", "LogicalPartition", 503) == 1
         assert emu.count("POST", "LogicalPartition", 200) <= 4
+
+
+def test_t1_7_deadline_bounds_every_rest_call_over_http():
+    """T1.7 (rev 2), issue 7 scope 4: deadline=0.5 against a console that
+    answers in 1.5 s raises DeadlineExceeded in under 1 s (it ran 3 s and
+    reported success before), naming the UUID, the tries and the
+    deadline; nothing was applied."""
+    import time
+
+    emu = Emulator(lpars=1, seed=5)
+    with emu:
+        adapter = emu.adapter(retry_delay=None)
+        uuid = emu.uuids()[0]
+        before = emu.version(uuid)
+        emu.latency = 1.5
+
+        @tx.entry_transaction(deadline=0.5)
+        def rename(lpar):
+            lpar.name = "renamed"
+            return lpar.update()
+
+        start = time.monotonic()
+        with pytest.raises(pvmex.DeadlineExceeded) as info:
+            rename(LPAR.getter(adapter, uuid))
+        elapsed = time.monotonic() - start
+        assert elapsed < 1.0, elapsed
+        exc = info.value
+        assert isinstance(exc, TimeoutError) and isinstance(exc, pvmex.Error)
+        assert exc.uuid == uuid and exc.deadline == 0.5
+        assert exc.tries is not None
+        assert uuid in str(exc)
+        emu.latency = 0
+        assert emu.version(uuid) == before
