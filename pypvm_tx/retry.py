@@ -48,11 +48,6 @@ def NO_CHECKER(*args, **kwargs) -> bool:
     return False
 
 
-def NO_DELAY(*args, **kwargs) -> None:
-    """A ``delay_func`` that retries at once."""
-    return None
-
-
 def NO_ARGMOD(this_try, max_tries, *args, **kwargs):
     """An ``argmod_func`` that leaves the arguments as they are."""
     return args, kwargs
@@ -72,25 +67,70 @@ sleep = backoff.sleep
 # --------------------------------------------------------------------------
 # Delay functions (R2)
 # --------------------------------------------------------------------------
+#
+# Each is called as the peer's are, ``delay_func(try, tries, *args,
+# **kwargs)``, and then sleeps; but it also says how long through
+# ``seconds(try, tries)``, which is what the retry loops use, so that only
+# the loop sleeps and a deadline can cut the wait.  A delay function of
+# another kind (a plain function that sleeps itself) still works: the
+# loops call it and wait no more.
 
-#: The waits of :func:`STEPPED_DELAY` after tries 1, 2, 3, ...; the last
+
+class DelayFunc:
+    """A delay function that knows its wait: ``seconds(try, tries)``.
+
+    :param seconds: ``seconds(try, tries) -> float``.
+    :param name: what ``repr`` shows.
+    """
+
+    def __init__(self, seconds: Callable[[int, int], float], name: str):
+        self.seconds = seconds
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, attempt, max_attempts, *args, **kwargs) -> None:
+        backoff.sleep(self.seconds(attempt, max_attempts))
+
+    def __repr__(self):
+        return "<delay %s>" % self.__name__
+
+
+def delay_seconds(delay_func: Callable, attempt: int, max_attempts: int,
+                  *args, **kwargs) -> float:
+    """The wait ``delay_func`` asks for before retry ``attempt + 1``.
+
+    A :class:`DelayFunc` says it; any other delay function is called
+    (it sleeps itself, as the peer's do) and 0 is returned.
+    """
+    if isinstance(delay_func, DelayFunc):
+        return delay_func.seconds(attempt, max_attempts)
+    delay_func(attempt, max_attempts, *args, **kwargs)
+    return 0.0
+
+
+#: Retry at once.
+NO_DELAY = DelayFunc(lambda attempt, max_attempts: 0.0, "NO_DELAY")
+
+#: The waits of :data:`STEPPED_DELAY` after tries 1, 2, 3, ...; the last
 #: value repeats.
 STEPPED_DELAY_STEPS = (0.0, 0.5, 2.0, 6.5, 20.0, 30.0)
 
-#: The ``(min, max)`` ranges of :func:`STEPPED_RANDOM_DELAY`, one per sixth
+#: The ``(min, max)`` ranges of :data:`STEPPED_RANDOM_DELAY`, one per sixth
 #: of the tries used.
 STEPPED_RANDOM_RANGES = ((0.0, 0.0), (0.0, 1.0), (0.5, 4.0), (2.0, 13.0),
                          (6.5, 30.0), (0.0, 60.0))
 
 
-def STEPPED_DELAY(attempt, max_attempts, *args, **kwargs):
-    """Wait longer after each failure: 0, 0.5, 2, 6.5, 20, then 30 seconds."""
+def _stepped(attempt: int, max_attempts: int) -> float:
     index = min(max(attempt, 1), len(STEPPED_DELAY_STEPS)) - 1
-    sleep(STEPPED_DELAY_STEPS[index])
+    return STEPPED_DELAY_STEPS[index]
+
+
+#: Wait longer after each failure: 0, 0.5, 2, 6.5, 20, then 30 seconds.
+STEPPED_DELAY = DelayFunc(_stepped, "STEPPED_DELAY")
 
 
 def stepped_random_range(attempt: int, max_attempts: int):
-    """The ``(min, max)`` wait :func:`STEPPED_RANDOM_DELAY` draws from.
+    """The ``(min, max)`` wait :data:`STEPPED_RANDOM_DELAY` draws from.
 
     The range steps up with the fraction of the tries used before the
     failed one, ``(attempt - 1) / max_attempts``, one step per sixth: the
@@ -104,19 +144,19 @@ def stepped_random_range(attempt: int, max_attempts: int):
     return STEPPED_RANDOM_RANGES[min(index, steps - 1)]
 
 
-def STEPPED_RANDOM_DELAY(attempt, max_attempts, *args, **kwargs):
-    """Wait a random time whose range grows with the fraction of tries used.
-
-    Ranges: 0, 0-1, 0.5-4, 2-13, 6.5-30 and 0-60 seconds, one per sixth of
-    ``max_attempts`` (see :func:`stepped_random_range`).  The randomness
-    spreads out agents that collided on the same object.
-    """
+def _stepped_random(attempt: int, max_attempts: int) -> float:
     low, high = stepped_random_range(attempt, max_attempts)
-    if high > 0:
-        sleep(random.uniform(low, high))
+    return random.uniform(low, high) if high > 0 else 0.0
 
 
-def gen_random_delay(min_s: float = 0, max_s: float = 10) -> Callable:
+#: Wait a random time whose range grows with the fraction of tries used:
+#: 0, 0-1, 0.5-4, 2-13, 6.5-30 and 0-60 seconds, one per sixth of the
+#: tries (see :func:`stepped_random_range`).  The randomness spreads out
+#: agents that collided on the same object.
+STEPPED_RANDOM_DELAY = DelayFunc(_stepped_random, "STEPPED_RANDOM_DELAY")
+
+
+def gen_random_delay(min_s: float = 0, max_s: float = 10) -> DelayFunc:
     """Build a delay function that waits a random time in ``[min_s, max_s]``.
 
     :raises ValueError: a bound is negative or ``min_s > max_s``.
@@ -125,11 +165,9 @@ def gen_random_delay(min_s: float = 0, max_s: float = 10) -> Callable:
         raise ValueError(_("gen_random_delay needs 0 <= min_s <= max_s; got "
                            "min_s=%(min)r, max_s=%(max)r.") % {
             "min": min_s, "max": max_s})
-
-    def random_delay(attempt, max_attempts, *args, **kwargs):
-        sleep(random.uniform(min_s, max_s))
-
-    return random_delay
+    return DelayFunc(lambda attempt, max_attempts: random.uniform(min_s,
+                                                                  max_s),
+                     "random_delay(%s, %s)" % (min_s, max_s))
 
 
 def refresh_wrapper(trynum, maxtries, *args, **kwargs):
@@ -217,39 +255,53 @@ class _Retrier:
         return isinstance(exc, self.retry_except)
 
     def __call__(self, *args, **kwargs):
-        tries = self.tries
-        for try_ in range(1, tries + 1):
-            try:
-                resp = self.func(*args, **kwargs)
-            except Exception as exc:
-                if not self._is_candidate(exc):
-                    raise
-                if not self._should_retry(exc, try_, args, kwargs):
-                    self._give_up(exc)
-                if try_ == tries:
-                    LOG.warning(_("Giving up on %(func)s after %(tries)d "
-                                  "tries; the last failure was: %(exc)s"),
-                                {"func": self._name, "tries": tries,
-                                 "exc": exc})
-                    self._give_up(exc)
-                self._log_retry(try_, exc)
-            else:
-                # The checker sees every response, the last one included:
-                # it may raise to refuse it (the peer's contract); a truthy
-                # answer on the last try still returns the response.
-                if not self.resp_checker(resp, try_, tries, *args,
-                                         **kwargs) or try_ == tries:
-                    return resp
-                self._log_retry(try_, None)
-            self.delay_func(try_, tries, *args, **kwargs)
-            args, kwargs = self.argmod_func(try_, tries, *args, **kwargs)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return backoff.Retrying(
+            stop=backoff.stop_after_attempt(self.tries), wait=self._wait,
+            retry=self._wants_retry, before_sleep=self._log_retry,
+            before_next=self._next_args, give_up=self._exhausted,
+        )(self.func, *args, **kwargs)
+
+    # -- the policies of the loop --------------------------------------------
+
+    def _wants_retry(self, state) -> bool:
+        exc = state.exception
+        if exc is None:
+            # The checker sees every response, the last one included: it
+            # may raise to refuse it (the peer's contract); a truthy
+            # answer on the last try still returns the response.
+            return bool(self.resp_checker(state.result, state.attempt,
+                                          self.tries, *state.args,
+                                          **state.kwargs))
+        if not self._is_candidate(exc):
+            return False
+        if not self._should_retry(exc, state.attempt, state.args,
+                                  state.kwargs):
+            self._give_up(exc)
+        return True
+
+    def _wait(self, state) -> float:
+        return delay_seconds(self.delay_func, state.attempt, self.tries,
+                             *state.args, **state.kwargs)
+
+    def _next_args(self, state) -> None:
+        state.args, state.kwargs = self.argmod_func(
+            state.attempt, self.tries, *state.args, **state.kwargs)
+
+    def _exhausted(self, state) -> None:
+        if state.exception is None:
+            return  # the last response is returned
+        LOG.warning(_("Giving up on %(func)s after %(tries)d tries; the last "
+                      "failure was: %(exc)s"),
+                    {"func": self._name, "tries": self.tries,
+                     "exc": state.exception})
+        self._give_up(state.exception)
 
     @property
     def _name(self):
         return getattr(self.func, "__qualname__", repr(self.func))
 
-    def _log_retry(self, try_, exc):
+    def _log_retry(self, state, seconds):
+        exc, try_ = state.exception, state.attempt
         if exc is None:
             cause = _("the response checker asked for a retry")
         elif isinstance(exc, pvmex.HttpError):
