@@ -824,11 +824,6 @@ class Session:
         return _Attempts(self, method, path, body, headers, timeout, adapter,
                          relogon).run()
 
-    def _sleep(self, attempt):
-        delay = self.retry_delay(attempt) if self.retry_delay else 0
-        if delay:
-            backoff.sleep(delay)
-
     def _send_once(self, method, path, body, extra, auth_headers, timeout,
                    adapter=None, sensitive=False) -> Response:
         """One HTTP exchange; transport failures become pypvm_tx errors."""
@@ -859,8 +854,9 @@ class Session:
 
 
 class _Attempts:
-    """The tries of one :meth:`Session.request`: retries of an idempotent
-    request, re-logons after 401, and the decision when to give up."""
+    """The tries of one :meth:`Session.request`, on the one retry loop:
+    retries of an idempotent request, re-logons after 401, and when to
+    give up (A1.4, A1.7, A1.10)."""
 
     def __init__(self, session, method, path, body, headers, timeout,
                  adapter, relogon):
@@ -873,62 +869,59 @@ class _Attempts:
         self.adapter = adapter
         self.idempotent = method in _IDEMPOTENT
         self.tries = 1 + session.get_retries if self.idempotent else 1
-        self.attempt = 0
-        self.free_relogon = relogon  # the first re-logon uses no try
         self.relogon = relogon
+        self.free_relogon = relogon  # the first re-logon uses no try
+        self.tried = 0
 
     def run(self) -> Response:
+        return backoff.Retrying(
+            stop=backoff.stop_after_attempt(self.tries)
+            | backoff.stop_at_deadline(),
+            wait=self._wait, retry=self._retryable,
+            before_sleep=self._log_retry)(self._try_once)
+
+    def _try_once(self) -> Response:
+        """One try; a first 401 is answered by a re-logon and a resend
+        within it."""
+        self.tried += 1
         while True:
-            self.attempt += 1
             headers = self.session._headers
-            try:
-                resp = self.session._send_once(
-                    self.method, self.path, self.body, self.headers, headers,
-                    self.timeout, adapter=self.adapter)
-            except pvmex.ConnectionError as exc:
-                self._retry_or_raise(exc, _("connection failed: %s") % exc)
-                continue
+            resp = self.session._send_once(
+                self.method, self.path, self.body, self.headers, headers,
+                self.timeout, adapter=self.adapter)
             status = resp.status
             if c.HTTP_OK <= status < 300 or status == c.HTTP_NOT_MODIFIED:
                 return resp
-            if status == c.HTTP_UNAUTHORIZED and self._may_relogon():
-                self._relogon(headers.get(c.SESSION_HEADER))
-                continue
             error = _status_error(resp)
-            if status in c.TRANSIENT_HTTP_STATUSES:
-                self._retry_or_raise(error, _("HTTP %d") % status)
-                continue
+            if status == c.HTTP_UNAUTHORIZED and self.relogon and (
+                    self.free_relogon or self.tried < self.tries):
+                self.session._relogon(headers.get(c.SESSION_HEADER))
+                if self.free_relogon:
+                    self.free_relogon = False
+                    continue
+                error.session_renewed = True  # expired again: a new try
             raise error
 
-    def _may_relogon(self) -> bool:
-        if self.free_relogon:
-            self.free_relogon = False
-            self.attempt -= 1
-            return True
-        return self.relogon and self.idempotent and self.attempt < self.tries
-
-    def _relogon(self, stale_token):
-        try:
-            self.session._relogon(stale_token)
-        except (pvmex.ConnectionError, pvmex.HttpError) as exc:
-            transient = isinstance(exc, pvmex.ConnectionError) or \
+    def _retryable(self, state) -> bool:
+        exc = state.exception
+        if not self.idempotent:
+            return False
+        if isinstance(exc, pvmex.HttpError):
+            return getattr(exc, "session_renewed", False) or \
                 exc.response.status in c.TRANSIENT_HTTP_STATUSES
-            if not (transient and self.idempotent) or \
-                    isinstance(exc, pvmex.ProtocolError):
-                raise
-            self._retry_or_raise(exc, _("re-logon failed: %s") % exc)
+        return isinstance(exc, pvmex.ConnectionError) and \
+            not isinstance(exc, pvmex.ProtocolError)
 
-    def _retry_or_raise(self, exc: pvmex.Error, cause: str) -> None:
-        """Sleep before the next try, or raise ``exc`` if there is none."""
-        if (not self.idempotent or self.attempt >= self.tries
-                or isinstance(exc, pvmex.ProtocolError)):
-            raise exc
+    def _wait(self, state) -> float:
+        delay = self.session.retry_delay
+        return delay(state.attempt) if delay else 0.0
+
+    def _log_retry(self, state, seconds) -> None:
         LOG.warning("%(m)s %(p)s: %(cause)s (try %(t)d of %(n)d); "
                     "retrying.", {"m": self.method,
                                   "p": pvmex.printable(self.path),
-                                  "cause": pvmex.printable(cause),
-                                  "t": self.attempt, "n": self.tries})
-        self.session._sleep(self.attempt)
+                                  "cause": pvmex.printable(state.exception),
+                                  "t": state.attempt, "n": self.tries})
 
 
 def _status_error(resp: Response) -> pvmex.HttpError:

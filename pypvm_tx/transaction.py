@@ -168,13 +168,13 @@ class _Bound:
       its timeout, and is refused once none is left: the Session does that
       (``backoff.bounded_timeout``), this layer only opens the scope;
     * the lock wait is given the time left;
-    * the delay between redrives runs in this thread when it is one of
-      :mod:`pypvm_tx.retry`'s (they sleep through :func:`backoff.sleep`,
-      which ends at the deadline); any other delay function may call
-      ``time.sleep`` itself, so it runs in a helper thread that this one
-      waits for at most the time left; if it is still sleeping then, it is
-      left to finish on its own (its return value is never used) and the
-      transaction ends;
+    * the delay between redrives is a wait of the retry loop when it is
+      one of :mod:`pypvm_tx.retry`'s (they say their wait; the loop sleeps
+      it through :func:`backoff.sleep`, which ends at the deadline); any
+      other delay function may call ``time.sleep`` itself, so it runs in a
+      helper thread that this one waits for at most the time left; if it
+      is still sleeping then, it is left to finish on its own (its return
+      value is never used) and the transaction ends;
     * whatever then runs out of time (a lock wait, a REST call cut or
       refused, a transport timeout once the deadline has passed, a delay,
       no time for a redrive, or a function that returned too late)
@@ -224,13 +224,8 @@ class _Bound:
         return self.passed()
 
     def delay(self, delay_func, args, kwargs) -> bool:
-        """Run ``delay_func`` within the time left; False if it overran."""
-        if getattr(delay_func, "__module__", None) == retry.__name__:
-            delay_func(*args, **kwargs)
-            return True
-        return self._delay_in_helper(delay_func, args, kwargs)
-
-    def _delay_in_helper(self, delay_func, args, kwargs) -> bool:
+        """Run a delay function that sleeps itself within the time left;
+        False if it overran."""
         done = threading.Event()
         raised = []
         expires_at = self.expires_at
@@ -292,47 +287,73 @@ def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
 
 def _redrive(policy, func, wrapper, args, kwargs, bound, outcome):
     """Call ``func`` until it does not fail with 412, within the policy
-    (and the :class:`_Bound`, when not None)."""
-    tries = policy.tries
-    for try_ in range(1, tries + 1):
-        if bound is not None:
-            bound.tries = try_
-        try:
-            return func(wrapper, *args, **kwargs)
-        except pvmex.HttpError as exc:
-            if not _is_etag_mismatch(exc) or not _may_redrive(
-                    wrapper, try_, tries, bound, exc):
-                raise
-            mismatch = exc
-        delay_args = (try_, tries, wrapper) + tuple(args)
-        if bound is None:
-            policy.delay_func(*delay_args, **kwargs)
-        elif not bound.delay(policy.delay_func, delay_args,
-                             kwargs) or bound.passed():
-            raise bound.exceeded() from mismatch
-        wrapper = wrapper.refresh(use_etag=False)
-        if outcome is not None:
-            outcome.retries += 1
-    raise AssertionError("unreachable")  # pragma: no cover
+    (and the :class:`_Bound`, when not None), on the one retry loop."""
+    run = _Redrive(policy, func, bound, outcome)
+    return backoff.Retrying(
+        stop=run.stop, wait=run.wait, retry=_RETRY_ON_MISMATCH,
+        before_sleep=run.log_retry, before_next=run.refresh,
+        give_up=run.give_up)(run.call, wrapper, *args, **kwargs)
 
 
-def _may_redrive(wrapper, try_, tries, bound, mismatch) -> bool:
-    """Whether the 412 ``mismatch`` on try ``try_`` earns another try
-    (logs the decision).
+_RETRY_ON_MISMATCH = backoff.retry_if_exception(_is_etag_mismatch)
 
-    :raises DeadlineExceeded: tries are left, but no time (``bound``).
-    """
-    if try_ >= tries:
+
+class _Redrive:
+    """The policies of one transaction's redrive loop (T1.4, T1.7): up to
+    ``tries`` calls, the policy's delay between them, a fresh wrapper for
+    each, and no redrive past the deadline."""
+
+    __slots__ = ("policy", "func", "bound", "outcome")
+
+    def __init__(self, policy, func, bound, outcome):
+        self.policy = policy
+        self.func = func
+        self.bound = bound
+        self.outcome = outcome
+
+    def call(self, wrapper, *args, **kwargs):
+        if self.bound is not None:
+            self.bound.tries += 1
+        return self.func(wrapper, *args, **kwargs)
+
+    def stop(self, state) -> bool:
+        return state.attempt >= self.policy.tries or (
+            self.bound is not None and self.bound.passed())
+
+    def wait(self, state) -> float:
+        """The delay function's wait; one that sleeps itself is run here
+        (in a helper thread under a deadline: see :class:`_Bound`)."""
+        delay_func = self.policy.delay_func
+        if isinstance(delay_func, retry.DelayFunc):
+            return delay_func.seconds(state.attempt, self.policy.tries)
+        delay_args = (state.attempt, self.policy.tries) + tuple(state.args)
+        if self.bound is None:
+            delay_func(*delay_args, **state.kwargs)
+        elif not self.bound.delay(delay_func, delay_args, state.kwargs):
+            raise self.bound.exceeded() from state.exception
+        return 0.0
+
+    def log_retry(self, state, seconds) -> None:
+        LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
+                      "refreshing it and trying again."),
+                    {"uuid": state.args[0].uuid, "try": state.attempt,
+                     "tries": self.policy.tries})
+
+    def refresh(self, state) -> None:
+        if self.bound is not None and self.bound.passed():
+            raise self.bound.exceeded() from state.exception
+        wrapper = state.args[0].refresh(use_etag=False)
+        state.args = (wrapper,) + tuple(state.args[1:])
+        if self.outcome is not None:
+            self.outcome.retries += 1
+
+    def give_up(self, state) -> None:
+        if state.attempt < self.policy.tries:  # the deadline stopped it
+            raise self.bound.exceeded() from state.exception
         LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of "
                       "%(tries)d; no tries left."),
-                    {"uuid": wrapper.uuid, "try": try_, "tries": tries})
-        return False
-    if bound is not None and bound.passed():
-        raise bound.exceeded() from mismatch
-    LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
-                  "refreshing it and trying again."),
-                {"uuid": wrapper.uuid, "try": try_, "tries": tries})
-    return True
+                    {"uuid": state.args[0].uuid, "try": state.attempt,
+                     "tries": self.policy.tries})
 
 
 def _decorate(func: Callable, policy: _Policy) -> Callable:
