@@ -71,26 +71,46 @@ WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
 # T1 entry_transaction
 # ==========================================================================
 
-class _Policy:
-    """How one transaction locks and redrives; validated once, shared."""
+class TransactionPolicy:
+    """How an entry transaction locks, redrives and bounds itself, as one
+    value that can be named, shared and passed as ``policy=``.
 
-    __slots__ = ("tries", "delay_func", "deadline", "lock_provider")
+    :param tries: the most calls of the transaction's function (>= 1).
+    :param wait: the delay between redrives: a delay function of
+        :mod:`pypvm_tx.retry` (``STEPPED_RANDOM_DELAY``, ``NO_DELAY``,
+        ``gen_random_delay(...)``) or any ``f(try, tries, wrapper, *args,
+        **kwargs)`` that sleeps itself, as the peer's do.
+    :param deadline: seconds bounding the whole transaction (lock wait,
+        every REST call and every wait included), or None.
+    :param lock_provider: the :class:`~pypvm_tx.locks.LockProvider`, or
+        None for the default provider at call time.
+    :raises ValueError: ``tries`` or ``deadline`` out of range.
+    :raises TypeError: ``wait`` not callable, ``lock_provider`` not a
+        provider.
 
-    def __init__(self, tries=None, delay_func=None, deadline=None,
-                 lock_provider=None, what="entry_transaction"):
-        if tries is None:
-            tries = DEFAULT_TRIES
+    Presets: :data:`PEER_DEFAULT` (60 tries of ``STEPPED_RANDOM_DELAY``,
+    no deadline: the peer's) and :data:`FAST` (5 tries about 10 ms apart,
+    30 s deadline: for agents that would rather fail fast and retry the
+    whole job than hold a lock for minutes).
+    """
+
+    __slots__ = ("tries", "wait", "deadline", "lock_provider")
+
+    def __init__(self, tries: int = 60, wait: Optional[Callable] = None,
+                 deadline: Optional[float] = None,
+                 lock_provider: Optional[locks.LockProvider] = None, *,
+                 what: str = "TransactionPolicy"):
         if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
             raise ValueError(_("%(what)s tries must be an integer of at least "
                                "1; got %(value)r.") % {"what": what,
                                                       "value": tries})
-        if delay_func is None:
-            delay_func = DEFAULT_DELAY
-        if not callable(delay_func):
+        if wait is None:
+            wait = retry.STEPPED_RANDOM_DELAY
+        if not callable(wait):
             raise TypeError(_("%(what)s delay_func must be callable as "
                               "delay_func(try, tries, wrapper, *args, "
                               "**kwargs), or None; got %(value)r.") % {
-                "what": what, "value": delay_func})
+                "what": what, "value": wait})
         if deadline is not None and (
                 isinstance(deadline, bool)
                 or not isinstance(deadline, (int, float)) or deadline <= 0):
@@ -99,20 +119,55 @@ class _Policy:
                                "%(value)r.") % {"what": what,
                                                 "value": deadline})
         self.tries = tries
-        self.delay_func = delay_func
+        self.wait = wait
         self.deadline = deadline
         self.lock_provider = locks.check_provider(lock_provider, what)
 
+    @property
+    def delay_func(self) -> Callable:
+        """The peer's name for :attr:`wait`."""
+        return self.wait
 
-_DEFAULT_POLICY = _Policy()
+    def replace(self, *, tries=None, wait=None, deadline=None,
+                lock_provider=None, what="TransactionPolicy"
+                ) -> "TransactionPolicy":
+        """A copy with the options given (not None) changed."""
+        if (tries is None and wait is None and deadline is None
+                and lock_provider is None):
+            return self
+        return TransactionPolicy(
+            self.tries if tries is None else tries,
+            self.wait if wait is None else wait,
+            self.deadline if deadline is None else deadline,
+            self.lock_provider if lock_provider is None else lock_provider,
+            what=what)
+
+    def __repr__(self):
+        return "<TransactionPolicy tries=%d wait=%r deadline=%r>" % (
+            self.tries, self.wait, self.deadline)
 
 
-def _policy(what, tries=None, delay_func=None, deadline=None,
-            lock_provider=None) -> _Policy:
-    if (tries is None and delay_func is None and deadline is None
-            and lock_provider is None):
-        return _DEFAULT_POLICY
-    return _Policy(tries, delay_func, deadline, lock_provider, what=what)
+#: The peer's policy: 60 tries, ``STEPPED_RANDOM_DELAY``, no deadline (it
+#: can wait over fifteen minutes in all while holding the lock).
+PEER_DEFAULT = TransactionPolicy(DEFAULT_TRIES, DEFAULT_DELAY)
+
+#: Fail fast, in the spirit of client-go's ``DefaultRetry``: five tries
+#: about 10 ms apart (jittered), and a 30 s deadline on the whole.
+FAST = TransactionPolicy(5, retry.gen_random_delay(0.009, 0.011),
+                         deadline=30)
+
+
+def _policy(what, policy=None, tries=None, delay_func=None, deadline=None,
+            lock_provider=None) -> TransactionPolicy:
+    """``policy`` (default :data:`PEER_DEFAULT`) with the keyword options
+    given beside it applied."""
+    if policy is None:
+        policy = PEER_DEFAULT
+    elif not isinstance(policy, TransactionPolicy):
+        raise TypeError(_("%(what)s policy must be a TransactionPolicy; got "
+                          "%(value)r.") % {"what": what, "value": policy})
+    return policy.replace(tries=tries, wait=delay_func, deadline=deadline,
+                          lock_provider=lock_provider, what=what)
 
 
 def _lock_uuid(first) -> str:
@@ -136,7 +191,7 @@ def _is_etag_mismatch(exc) -> bool:
     return getattr(response, "status", None) == c.HTTP_PRECONDITION_FAILED
 
 
-def _transact(policy: _Policy, func: Callable, first, args, kwargs,
+def _transact(policy: TransactionPolicy, func: Callable, first, args, kwargs,
               outcome: Optional["EntryOutcome"] = None,
               uuid: Optional[str] = None):
     """Run ``func(wrapper, *args, **kwargs)`` as one entry transaction (T1).
@@ -356,7 +411,7 @@ class _Redrive:
                      "tries": self.policy.tries})
 
 
-def _decorate(func: Callable, policy: _Policy) -> Callable:
+def _decorate(func: Callable, policy: TransactionPolicy) -> Callable:
     @functools.wraps(func)
     def transaction(wrapper_or_getter, *args, **kwargs):
         return _transact(policy, func, wrapper_or_getter, args, kwargs)
@@ -365,6 +420,7 @@ def _decorate(func: Callable, policy: _Policy) -> Callable:
 
 
 def entry_transaction(func: Optional[Callable] = None, *,
+                      policy: Optional[TransactionPolicy] = None,
                       tries: Optional[int] = None,
                       delay_func: Optional[Callable] = None,
                       deadline: Optional[float] = None,
@@ -393,6 +449,9 @@ def entry_transaction(func: Optional[Callable] = None, *,
             lpar.name = name
             return lpar.update()
 
+    :param policy: a :class:`TransactionPolicy` (default
+        :data:`PEER_DEFAULT`); the options below, when given, override its
+        fields.
     :param tries: the most calls (default 60).
     :param delay_func: ``delay_func(try, tries, wrapper, *args, **kwargs)``
         before each redrive (default ``retry.STEPPED_RANDOM_DELAY``).
@@ -416,17 +475,16 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :raises TypeError: ``delay_func`` is not callable, ``lock_provider`` is
         not a provider, or the decorator is applied to a non-callable.
     """
+    if func is not None and not callable(func):
+        raise TypeError(_("entry_transaction decorates a function; got %r. "
+                          "Use @entry_transaction or @entry_transaction("
+                          "policy=..., tries=..., delay_func=..., "
+                          "deadline=..., lock_provider=...).") % (func,))
+    chosen = _policy("entry_transaction", policy, tries, delay_func,
+                     deadline, lock_provider)
     if func is not None:
-        if not callable(func):
-            raise TypeError(_("entry_transaction decorates a function; got "
-                              "%r. Use @entry_transaction or "
-                              "@entry_transaction(tries=..., delay_func=..., "
-                              "deadline=..., lock_provider=...).") % (func,))
-        return _decorate(func, _policy("entry_transaction", tries, delay_func,
-                                       deadline, lock_provider))
-    policy = _policy("entry_transaction", tries, delay_func, deadline,
-                     lock_provider)
-    return functools.partial(_decorate, policy=policy)
+        return _decorate(func, chosen)
+    return functools.partial(_decorate, policy=chosen)
 
 
 # ==========================================================================
@@ -780,19 +838,24 @@ class WrapperTask(tf_task.Task):
     :param allow_empty: with no Subtasks, ``execute()`` logs and returns
         None instead of raising ``WrapperTaskNoSubtasks``.
     :param update_timeout: the POST's timeout (-1: the session's).
-    :param lock_provider, tries, delay_func, deadline: the transaction's
-        options, as for :func:`entry_transaction` (beyond the peer).
+    :param policy, lock_provider, tries, delay_func, deadline: the
+        transaction's options, as for :func:`entry_transaction` (beyond
+        the peer).
     :raises ValueError: ``wrapper_or_getter`` is neither kind, or a Subtask
         is invalid.
     """
 
+    #: The FeedTask this task belongs to (set by it), whose phase decides
+    #: whether Subtasks may still be added.
+    _owner = None
+
     def __init__(self, name: str, wrapper_or_getter, subtasks=None,
                  allow_empty: bool = False, update_timeout: int = -1, *,
+                 policy: Optional[TransactionPolicy] = None,
                  lock_provider: Optional[locks.LockProvider] = None,
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
-                 deadline: Optional[float] = None, _owner=None,
-                 _policy_obj: Optional[_Policy] = None):
+                 deadline: Optional[float] = None):
         if isinstance(wrapper_or_getter, ewrap.EntryWrapperGetter):
             self._wrapper = None
             self._getter = wrapper_or_getter
@@ -807,8 +870,8 @@ class WrapperTask(tf_task.Task):
         super().__init__(name, provides=("wrapper_%s" % uuid,
                                          "subtask_rets_%s" % uuid))
         self._uuid = uuid
-        self._policy = _policy_obj or _policy(
-            "WrapperTask", tries, delay_func, deadline, lock_provider)
+        self._policy = _policy("WrapperTask", policy, tries, delay_func,
+                               deadline, lock_provider)
         self.allow_empty = allow_empty
         self.update_timeout = update_timeout
         self.provided: Dict[str, Any] = {}
@@ -816,7 +879,6 @@ class WrapperTask(tf_task.Task):
         self._tasks: List[Subtask] = []
         self._lock = threading.Lock()
         self._running = False
-        self._owner = _owner
         for subtask in subtasks or ():
             self._add(subtask)
 
@@ -1120,7 +1182,7 @@ class FeedTask(tf_task.Task):
     :param fail_fast: take no new entry once one has failed; the entries
         never started get status ``'skipped'`` (and a progress call).
         Cannot be combined with ``continue_on_error``.
-    :param lock_provider, tries, delay_func, deadline: each entry's
+    :param policy, lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
@@ -1137,6 +1199,7 @@ class FeedTask(tf_task.Task):
                  update_timeout: int = -1, *,
                  continue_on_error: bool = False,
                  progress: Optional[Callable] = None,
+                 policy: Optional[TransactionPolicy] = None,
                  lock_provider: Optional[locks.LockProvider] = None,
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
@@ -1185,8 +1248,8 @@ class FeedTask(tf_task.Task):
         self.continue_on_error = continue_on_error
         self.fail_fast = fail_fast
         self.progress = progress
-        self._policy = _policy("FeedTask", tries, delay_func, deadline,
-                               lock_provider)
+        self._policy = _policy("FeedTask", policy, tries, delay_func,
+                               deadline, lock_provider)
         self._lock = threading.RLock()
         self._phase = _IDLE
         self._common: List[Subtask] = []
@@ -1240,11 +1303,13 @@ class FeedTask(tf_task.Task):
             if not self._tx_by_uuid:
                 for wrapper in self.feed:
                     uuid = wrapper.uuid
-                    self._tx_by_uuid[uuid] = WrapperTask(
+                    task = WrapperTask(
                         "%s_%s" % (self.name, uuid), wrapper,
                         subtasks=self._common, allow_empty=True,
-                        update_timeout=self.update_timeout, _owner=self,
-                        _policy_obj=self._policy)
+                        update_timeout=self.update_timeout,
+                        policy=self._policy)
+                    task._owner = self
+                    self._tx_by_uuid[uuid] = task
             return self._tx_by_uuid
 
     def get_wrapper(self, uuid: str):
