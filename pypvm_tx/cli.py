@@ -40,6 +40,7 @@ from pypvm_tx import __version__
 from pypvm_tx import adapter as adp
 from pypvm_tx import retry
 from pypvm_tx.i18n import _
+from pypvm_tx.testing import emulator as emu
 
 #: What the demo adds to every LPAR's desired memory, in MB.
 MEMORY_DELTA_MB = 256
@@ -60,31 +61,12 @@ EXIT_USAGE = 2
 # Argument parsing
 # --------------------------------------------------------------------------
 
-class _Bounded:
-    """An argparse ``type``: a number of ``kind`` between ``low`` and
-    ``high`` (inclusive; None means unbounded above)."""
-
-    def __init__(self, kind, low, high=None):
-        self.kind, self.low, self.high = kind, low, high
-        self.__name__ = kind.__name__  # argparse names the type in errors
-
-    def __call__(self, text: str):
-        value = self.kind(text)
-        if value < self.low or (self.high is not None and value > self.high):
-            if self.high is None:
-                raise argparse.ArgumentTypeError(
-                    _("must be at least %(low)s, got %(got)s") % {
-                        "low": self.low, "got": text})
-            raise argparse.ArgumentTypeError(
-                _("must be between %(low)s and %(high)s, got %(got)s") % {
-                    "low": self.low, "high": self.high, "got": text})
-        return value
-
-
-_positive_int = _Bounded(int, 1)
-_non_negative_int = _Bounded(int, 0)
-_non_negative_float = _Bounded(float, 0)
-_rate = _Bounded(float, 0, 1)
+_positive_int = emu.BoundedArg(int, 1)
+_positive_float = emu.BoundedArg(float, 0.001)
+_non_negative_float = emu.BoundedArg(float, 0)
+_rate = emu.BoundedArg(float, 0, 1)
+_lpar_count = emu.BoundedArg(int, 0, emu.MAX_LPARS)
+_vios_count = emu.BoundedArg(int, 0, emu.MAX_VIOSES)
 
 
 def _fault(text: str) -> Dict:
@@ -131,10 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
                       "causes etag conflicts, show progress, and verify that "
                       "every change landed exactly once and no out-of-band "
                       "change was lost."))
-    demo.add_argument("--lpars", type=_non_negative_int, default=50,
-                      help=_("LPARs to create (default %(default)s)"))
-    demo.add_argument("--vioses", type=_non_negative_int, default=2,
-                      help=_("VIOSes to create (default %(default)s)"))
+    demo.add_argument("--lpars", type=_lpar_count, default=50,
+                      help=_("LPARs to create, at most %(max)d (default "
+                             "%%(default)s)") % {"max": emu.MAX_LPARS})
+    demo.add_argument("--vioses", type=_vios_count, default=2,
+                      help=_("VIOSes to create, at most %(max)d (default "
+                             "%%(default)s)") % {"max": emu.MAX_VIOSES})
     demo.add_argument("--workers", type=_positive_int, default=10,
                       help=_("entries updated in parallel (default "
                              "%(default)s)"))
@@ -426,7 +410,6 @@ class Demo:
             self.adapter = self._real_adapter()
             self.writer = OutOfBandWriter(None, 0, args.seed)
         else:
-            from pypvm_tx.testing import emulator as emu
             self.emulator = emu.Emulator(
                 lpars=args.lpars, vioses=args.vioses, seed=args.seed,
                 latency=args.latency_ms / 1000.0)
@@ -692,9 +675,7 @@ def _run_demo(args) -> int:
 
 
 def run_emulator(argv: List[str]) -> int:
-    from pypvm_tx.testing import emulator as emu
-
-    return emu.main(argv)
+    return emu.main(argv, prog="pypvm-tx emulator")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
