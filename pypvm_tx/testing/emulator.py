@@ -136,6 +136,8 @@ MAX_LPARS = 10000
 MAX_VIOSES = 1000
 #: Highest TCP port.
 MAX_PORT = 65535
+#: Exit status when stdout's reader went away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 def _signed_crc(text: str) -> str:
@@ -1597,6 +1599,22 @@ def main(argv=None, prog: Optional[str] = None) -> int:
     return 0
 
 
+def exit_quietly_on_broken_pipe(func, *args, **kwargs) -> int:
+    """``func(*args, **kwargs)``, its output flushed; when the reader of
+    stdout went away (``... | head``), no traceback: stdout is pointed
+    at /dev/null and the exit status is 128 + SIGPIPE, as for a process
+    the signal ended."""
+    try:
+        code = func(*args, **kwargs)
+        sys.stdout.flush()  # a broken pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
 def _os_reason(exc: OSError) -> str:
     """What went wrong, in words (``address already in use``)."""
     if exc.errno == errno.EADDRINUSE:
@@ -1605,4 +1623,4 @@ def _os_reason(exc: OSError) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_quietly_on_broken_pipe(main))

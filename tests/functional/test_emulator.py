@@ -561,3 +561,19 @@ def test_e1_cli_certificate_without_its_key_is_one_line(tmp_path):
     certfile, _keyfile = self_signed(tmp_path, "127.0.0.1", ip="127.0.0.1")
     proc = _emulator_cli("--port", "0", "--certfile", certfile)
     _one_line_error(proc, 2, "--keyfile", certfile)
+
+
+def test_e1_cli_into_a_closed_pipe_exits_quietly():
+    """E1: the emulator's stdout reader gone before it prints its URL:
+    no traceback, exit 141 (128 + SIGPIPE), nothing left serving."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pypvm_tx.testing.emulator", "--port",
+             "0", "--lpars", "1"], stdout=write_end, stderr=subprocess.PIPE,
+            text=True, timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == emu_mod.EXIT_BROKEN_PIPE == 141
+    assert proc.stderr == ""
