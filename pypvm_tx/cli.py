@@ -1,4 +1,4 @@
-"""The ``pypvm-tx`` command line (SPEC E3).
+"""The ``pypvm-tx`` command line.
 
 ``pypvm-tx demo``
     Shows the library doing its job.  It starts the emulator (or, with
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0,
                       help=_("seed of the generated objects and conflicts"))
     demo.add_argument("--fault", type=_fault, action="append", default=[],
-                      metavar="SPEC",
+                      metavar="FAULT",
                       help=_("inject an emulator fault, e.g. status=500,"
                              "methods=POST,types=VirtualIOServer (repeatable)"))
     demo.add_argument("--timeout", type=_positive_float,

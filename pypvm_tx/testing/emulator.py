@@ -1,7 +1,7 @@
-"""A local PowerVM REST emulator for tests, demos and benchmarks (SPEC E1).
+"""A local PowerVM REST emulator for tests, demos and benchmarks.
 
 It is a real HTTP(S) server on a loopback address that speaks the
-protocol of SPEC section 9 for ``ManagedSystem``, ``LogicalPartition`` and
+PowerVM REST protocol for ``ManagedSystem``, ``LogicalPartition`` and
 ``VirtualIOServer``, ROOT (``/rest/api/uom/LogicalPartition``) and CHILD
 (``/rest/api/uom/ManagedSystem/<uuid>/LogicalPartition``): logon/logoff
 with ``X-API-Session`` tokens (401 without a valid one), Atom feeds and
@@ -71,7 +71,10 @@ gives a logged-on :class:`~pypvm_tx.adapter.Session`.  From a shell::
 
 The default credentials are user ``hscroot``, password ``abc123`` (those
 of a factory-fresh HMC); ``--user``/``--password`` change them.  It
-refuses to bind to anything but a loopback address.
+refuses to bind to anything but a loopback address, and generates at most
+:data:`MAX_LPARS` LPARs and :data:`MAX_VIOSES` VIOSes.  Bad arguments are
+refused by the constructor; :meth:`Emulator.stop` returns at once, also
+after a failed or interrupted :meth:`Emulator.start`.
 """
 
 import argparse
@@ -1133,7 +1136,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- response --------------------------------------------------------------
 
     def _send(self, reply: _Reply):
-        """Status line, headers and body in one write (SPEC E1)."""
+        """Status line, headers and body in one write."""
         reason = self.responses.get(reply.status, ("",))[0]
         lines = ["HTTP/1.1 %d %s" % (reply.status, reason),
                  "Server: pypvm-tx-emulator"]

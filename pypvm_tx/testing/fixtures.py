@@ -1,4 +1,4 @@
-"""Fixtures for unit-testing code that uses pypvm_tx (SPEC E2).
+"""Fixtures for unit-testing code that uses pypvm_tx.
 
 Three kinds, all :class:`fixtures.Fixture` subclasses (use them with
 ``self.useFixture(...)`` in a testtools / oslotest test case, or through
@@ -137,7 +137,7 @@ def _object_uuid(element: etree._Element) -> Optional[str]:
 
 
 class AdapterFx(fixtures.Fixture):
-    """A mocked Adapter with helpers for canned responses (SPEC E2).
+    """A mocked Adapter with helpers for canned responses.
 
     ``adapter`` is ``mock.create_autospec(Adapter, instance=True)``.  Give
     it results with :meth:`queue` (first in, first out, per method) or set
@@ -298,7 +298,7 @@ class AdapterFx(fixtures.Fixture):
 # --------------------------------------------------------------------------
 
 class TxRecorderFx(fixtures.Fixture):
-    """Run transactions without I/O and record their steps (SPEC E2).
+    """Run transactions without I/O and record their steps.
 
     While active:
 
@@ -553,7 +553,7 @@ class FeedTaskFx(TxRecorderFx):
 # --------------------------------------------------------------------------
 
 class EmulatorFx(fixtures.Fixture):
-    """A running PowerVM REST emulator and a logged-on Adapter (SPEC E2).
+    """A running PowerVM REST emulator and a logged-on Adapter.
 
     Attributes once set up: ``emulator`` (the
     :class:`~pypvm_tx.testing.emulator.Emulator`, for out-of-band changes,
