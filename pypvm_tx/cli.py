@@ -1,4 +1,4 @@
-"""The ``pypvm-tx`` command line (SPEC E3).
+"""The ``pypvm-tx`` command line.
 
 ``pypvm-tx demo``
     Shows the library doing its job.  It starts the emulator (or, with
@@ -26,6 +26,7 @@ a terminal, and is pure Python.  It is an optional dependency (the
 
 import argparse
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -38,8 +39,10 @@ from typing import Dict, List, Optional
 
 from pypvm_tx import __version__
 from pypvm_tx import adapter as adp
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx import retry
 from pypvm_tx.i18n import _
+from pypvm_tx.testing import emulator as emu
 
 #: What the demo adds to every LPAR's desired memory, in MB.
 MEMORY_DELTA_MB = 256
@@ -54,37 +57,28 @@ VIOS_TYPE = "VirtualIOServer"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: Exit status when stdout's reader went away (``demo --json | head``).
+EXIT_BROKEN_PIPE = emu.EXIT_BROKEN_PIPE
+EXIT_INTERRUPTED = 130
+
+#: Default of --timeout: seconds to wait for each REST answer.
+DEFAULT_TIMEOUT = 60.0
+
+#: The library's words for what the user typed as options.
+_OPTION_WORDS = (("given as 'verify'", "given with --ca-bundle"),
+                 ("'verify'", "--ca-bundle"))
 
 
 # --------------------------------------------------------------------------
 # Argument parsing
 # --------------------------------------------------------------------------
 
-class _Bounded:
-    """An argparse ``type``: a number of ``kind`` between ``low`` and
-    ``high`` (inclusive; None means unbounded above)."""
-
-    def __init__(self, kind, low, high=None):
-        self.kind, self.low, self.high = kind, low, high
-        self.__name__ = kind.__name__  # argparse names the type in errors
-
-    def __call__(self, text: str):
-        value = self.kind(text)
-        if value < self.low or (self.high is not None and value > self.high):
-            if self.high is None:
-                raise argparse.ArgumentTypeError(
-                    _("must be at least %(low)s, got %(got)s") % {
-                        "low": self.low, "got": text})
-            raise argparse.ArgumentTypeError(
-                _("must be between %(low)s and %(high)s, got %(got)s") % {
-                    "low": self.low, "high": self.high, "got": text})
-        return value
-
-
-_positive_int = _Bounded(int, 1)
-_non_negative_int = _Bounded(int, 0)
-_non_negative_float = _Bounded(float, 0)
-_rate = _Bounded(float, 0, 1)
+_positive_int = emu.BoundedArg(int, 1)
+_positive_float = emu.BoundedArg(float, 0.001)
+_non_negative_float = emu.BoundedArg(float, 0)
+_rate = emu.BoundedArg(float, 0, 1)
+_lpar_count = emu.BoundedArg(int, 0, emu.MAX_LPARS)
+_vios_count = emu.BoundedArg(int, 0, emu.MAX_VIOSES)
 
 
 def _fault(text: str) -> Dict:
@@ -131,10 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                       "causes etag conflicts, show progress, and verify that "
                       "every change landed exactly once and no out-of-band "
                       "change was lost."))
-    demo.add_argument("--lpars", type=_non_negative_int, default=50,
-                      help=_("LPARs to create (default %(default)s)"))
-    demo.add_argument("--vioses", type=_non_negative_int, default=2,
-                      help=_("VIOSes to create (default %(default)s)"))
+    demo.add_argument("--lpars", type=_lpar_count, default=50,
+                      help=_("LPARs to create, at most %(max)d (default "
+                             "%%(default)s)") % {"max": emu.MAX_LPARS})
+    demo.add_argument("--vioses", type=_vios_count, default=2,
+                      help=_("VIOSes to create, at most %(max)d (default "
+                             "%%(default)s)") % {"max": emu.MAX_VIOSES})
     demo.add_argument("--workers", type=_positive_int, default=10,
                       help=_("entries updated in parallel (default "
                              "%(default)s)"))
@@ -147,9 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0,
                       help=_("seed of the generated objects and conflicts"))
     demo.add_argument("--fault", type=_fault, action="append", default=[],
-                      metavar="SPEC",
+                      metavar="FAULT",
                       help=_("inject an emulator fault, e.g. status=500,"
                              "methods=POST,types=VirtualIOServer (repeatable)"))
+    demo.add_argument("--timeout", type=_positive_float,
+                      default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                      help=_("seconds to wait for each REST answer before "
+                             "giving up (default %(default)s)"))
     demo.add_argument("--json", action="store_true",
                       help=_("print a machine-readable JSON summary"))
     demo.add_argument("-v", "--verbose", action="store_true",
@@ -325,9 +325,22 @@ class _Display:
         if self.json_mode:
             return
         if self.err is not None:
-            self.err.print(text, highlight=False)
+            self.err.print(text, highlight=False, soft_wrap=True)
         else:
             print(text, file=sys.stderr)
+
+    @contextlib.contextmanager
+    def stage(self, text: str):
+        """Show that the demo is busy with ``text`` while the block runs:
+        a spinner on a terminal, else one line on stderr."""
+        if self.json_mode:
+            yield
+        elif self.err is not None and self.err.is_terminal:
+            with self.err.status(text):
+                yield
+        else:
+            self.note(text)
+            yield
 
     def start(self, totals: Dict[str, int]):
         if self.err is None or self.json_mode or not self.err.is_terminal:
@@ -417,6 +430,15 @@ class Demo:
         self.ms_uuid = None
         self.before: Dict[str, Dict] = {}
         self.report: Dict = {}
+        #: What the demo is doing, for error messages ("reading the
+        #: feeds").
+        self.step = _("starting")
+
+    def _stage(self, step: str, shown: Optional[str] = None):
+        """Enter ``step`` (shown as ``shown``, default ``step``...)."""
+        self.step = step
+        return self.display.stage(shown or (step[:1].upper() + step[1:]
+                                            + "..."))
 
     # -- set-up ------------------------------------------------------------
 
@@ -426,15 +448,18 @@ class Demo:
             self.adapter = self._real_adapter()
             self.writer = OutOfBandWriter(None, 0, args.seed)
         else:
-            from pypvm_tx.testing import emulator as emu
             self.emulator = emu.Emulator(
                 lpars=args.lpars, vioses=args.vioses, seed=args.seed,
                 latency=args.latency_ms / 1000.0)
-            self.emulator.start()
+            with self._stage(_("starting the emulator (LPARs: %(l)d, "
+                               "VIOSes: %(v)d)") % {"l": args.lpars,
+                                                    "v": args.vioses}):
+                self.emulator.start()
             for fault in args.fault:
                 self.emulator.inject_fault(**fault)
-            self.adapter = self.emulator.adapter(
-                pool_maxsize=max(args.workers, 2))
+            with self._stage(_("logging on to %s") % self.emulator.url):
+                self.adapter = self.emulator.adapter(
+                    pool_maxsize=max(args.workers, 2), timeout=args.timeout)
             self.writer = OutOfBandWriter(self.emulator, args.conflict_rate,
                                           args.seed)
         self.counter = RestCallCounter(self.adapter.session)
@@ -452,11 +477,22 @@ class Demo:
             raise ValueError(_("Set the password in the environment variable "
                                "%s (or name another with --password-env).")
                              % args.password_env)
-        session = adp.Session(host=parts.hostname, port=parts.port,
-                              protocol=parts.scheme, username=args.user,
-                              password=password,
-                              verify=args.ca_bundle or True,
-                              pool_maxsize=max(args.workers, 2))
+        if args.ca_bundle and not os.path.exists(args.ca_bundle):
+            raise ValueError(_("--ca-bundle %s does not exist; give the CA "
+                               "bundle file (or directory) that signed the "
+                               "console's certificate.") % args.ca_bundle)
+        with self._stage(
+                _("logging on as %s") % args.user,
+                _("Connecting to %(url)s as %(user)s (waiting up to "
+                  "%(t)s s for each answer)...") % {
+                    "url": args.url, "user": args.user,
+                    "t": _seconds(args.timeout)}):
+            session = adp.Session(host=parts.hostname, port=parts.port,
+                                  protocol=parts.scheme, username=args.user,
+                                  password=password,
+                                  verify=args.ca_bundle or True,
+                                  pool_maxsize=max(args.workers, 2),
+                                  timeout=args.timeout)
         return adp.Adapter(session)
 
     def close(self):
@@ -540,8 +576,9 @@ class Demo:
         from taskflow import engines
         from taskflow.patterns import linear_flow
 
-        lpar_ft, vios_ft = self._feed_tasks()
-        self.before = self._snapshot()
+        with self._stage(_("reading the feeds")):
+            lpar_ft, vios_ft = self._feed_tasks()
+            self.before = self._snapshot()
         self.counter.reset()
         totals = {"LPARs": self._count(LPAR_TYPE),
                   "VIOSes": self._count(VIOS_TYPE)}
@@ -550,6 +587,13 @@ class Demo:
                             (vios_ft, totals["VIOSes"])):
             if count:
                 flow.add(task)
+        self.step = _("updating the entries")
+        self.display.note(_("Updating %(what)s with %(workers)d workers...")
+                          % {"what": self.args.url or _(
+                              "the embedded emulator (LPARs: %(l)d, "
+                              "VIOSes: %(v)d)") % {"l": self.args.lpars,
+                                                   "v": self.args.vioses},
+                             "workers": self.args.workers})
         self.display.start(totals)
         started = time.monotonic()
         try:
@@ -561,7 +605,8 @@ class Demo:
         calls = self.counter.snapshot()
         outcomes = dict(lpar_ft.outcomes)
         outcomes.update(vios_ft.outcomes)
-        after = self._snapshot()
+        with self._stage(_("verifying the result")):
+            after = self._snapshot()
         return self._result(outcomes, after, calls, wall)
 
     # -- the result ----------------------------------------------------------
@@ -665,17 +710,29 @@ def _run_demo(args) -> int:
     demo = Demo(args, display)
     try:
         demo.connect()
-        display.note(_("Updating %(what)s with %(workers)d workers...") % {
-            "what": args.url or _("the embedded emulator (LPARs: %(l)d, "
-                                  "VIOSes: %(v)d)") % {
-                "l": args.lpars, "v": args.vioses},
-            "workers": args.workers})
         result = demo.run()
+    except BrokenPipeError:
+        raise
     except ValueError as exc:
-        print(_("pypvm-tx demo: %s") % exc, file=sys.stderr)
+        _error(_("pypvm-tx demo: %s") % exc)
         return EXIT_USAGE
+    except pvmex.TimeoutError:
+        _error(_("pypvm-tx demo: %(where)s did not answer within "
+                 "--timeout %(t)s s (while %(step)s).") % {
+                     "where": args.url or _("the emulator"),
+                     "t": _seconds(args.timeout), "step": demo.step})
+        return EXIT_FAILED
+    except pvmex.SSLError as exc:
+        _error(_("pypvm-tx demo failed while %(step)s: %(error)s (%(hint)s)")
+               % {"step": demo.step, "error": exc, "hint": _(
+                   "check that --ca-bundle holds the CA that signed the "
+                   "console's certificate") if args.ca_bundle else _(
+                   "give the CA that signed the console's certificate "
+                   "with --ca-bundle")})
+        return EXIT_FAILED
     except Exception as exc:
-        print(_("pypvm-tx demo failed: %s") % exc, file=sys.stderr)
+        _error(_("pypvm-tx demo failed while %(step)s: %(error)s") % {
+            "step": demo.step, "error": exc})
         return EXIT_FAILED
     finally:
         demo.close()
@@ -691,14 +748,34 @@ def _run_demo(args) -> int:
     return EXIT_FAILED
 
 
-def run_emulator(argv: List[str]) -> int:
-    from pypvm_tx.testing import emulator as emu
+def _seconds(value: float) -> str:
+    """``1`` for 1.0, ``0.5`` for 0.5: seconds as the user would type."""
+    return ("%f" % value).rstrip("0").rstrip(".")
 
-    return emu.main(argv)
+
+def _in_option_words(text: str) -> str:
+    """A library message in the words of the options the user typed."""
+    for library_word, option in _OPTION_WORDS:
+        text = text.replace(library_word, option)
+    return text
+
+
+def _error(text: str) -> None:
+    """One line on stderr, in the user's words (a server message's line
+    breaks become blanks)."""
+    print(" ".join(_in_option_words(text).split()), file=sys.stderr)
+
+
+def run_emulator(argv: List[str]) -> int:
+    return emu.main(argv, prog="pypvm-tx emulator")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``pypvm-tx`` and ``python -m pypvm_tx``."""
+    return emu.exit_quietly_on_broken_pipe(_main, argv)
+
+
+def _main(argv: Optional[List[str]]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "emulator":
         return run_emulator(argv[1:])
@@ -709,6 +786,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             return run_demo(args)
         except KeyboardInterrupt:
             print(_("interrupted"), file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
     parser.print_help()
     return EXIT_USAGE

@@ -1,7 +1,7 @@
-"""A local PowerVM REST emulator for tests, demos and benchmarks (SPEC E1).
+"""A local PowerVM REST emulator for tests, demos and benchmarks.
 
 It is a real HTTP(S) server on a loopback address that speaks the
-protocol of SPEC section 9 for ``ManagedSystem``, ``LogicalPartition`` and
+PowerVM REST protocol for ``ManagedSystem``, ``LogicalPartition`` and
 ``VirtualIOServer``, ROOT (``/rest/api/uom/LogicalPartition``) and CHILD
 (``/rest/api/uom/ManagedSystem/<uuid>/LogicalPartition``): logon/logoff
 with ``X-API-Session`` tokens (401 without a valid one), Atom feeds and
@@ -71,16 +71,21 @@ gives a logged-on :class:`~pypvm_tx.adapter.Session`.  From a shell::
 
 The default credentials are user ``hscroot``, password ``abc123`` (those
 of a factory-fresh HMC); ``--user``/``--password`` change them.  It
-refuses to bind to anything but a loopback address.
+refuses to bind to anything but a loopback address, and generates at most
+:data:`MAX_LPARS` LPARs and :data:`MAX_VIOSES` VIOSes.  Bad arguments are
+refused by the constructor; :meth:`Emulator.stop` returns at once, also
+after a failed or interrupted :meth:`Emulator.start`.
 """
 
 import argparse
 import collections
 import copy
+import errno
 import http.server
 import ipaddress
 import json
 import logging as std_logging
+import os
 import random
 import secrets
 import signal
@@ -101,6 +106,7 @@ from oslo_log import log as logging
 from pypvm_tx import adapter as pvm_adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.i18n import _
 from pypvm_tx.testing import emulator_objects as objs
 
 LOG = logging.getLogger(__name__)
@@ -122,6 +128,19 @@ _AUTHOR = (b"    <author>\n        <name>IBM Power Systems Management "
 _ETAG_ELEM = ('    <etag:etag xmlns:etag="%s" xmlns="%s">' % (
     c.ETAG_NS, c.UOM_NS)).encode()
 _FAULT_KINDS = ("status", "drop", "drop_after", "slow")
+
+#: Most LPARs the emulator generates.  A generated LPAR costs about
+#: 0.1 MB in the emulator and about 0.47 MB in a demo run (client and
+#: server in one process); 10,000 is ten times the largest real managed
+#: system, keeps ``pypvm-tx demo`` under 5 GB and a feed GET (about
+#: 11 KB per LPAR) well under the client's 256 MiB body limit.
+MAX_LPARS = 10000
+#: Most VIOSes the emulator generates (about 0.6 MB each in a demo).
+MAX_VIOSES = 1000
+#: Highest TCP port.
+MAX_PORT = 65535
+#: Exit status when stdout's reader went away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 def _signed_crc(text: str) -> str:
@@ -412,6 +431,54 @@ class _Fault:
 # The emulator
 # ---------------------------------------------------------------------------
 
+def _check_count(name: str, value, high: int) -> int:
+    """``value`` as a whole number in 0..``high``, or an error naming
+    ``name`` and the limit."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be a whole number (0 to %d), got %r."
+                        % (name, high, value))
+    if not 0 <= value <= high:
+        raise ValueError("%s must be between 0 and %d, got %d."
+                         % (name, high, value))
+    return value
+
+
+def _check_seed(seed) -> Optional[int]:
+    if seed is not None and (isinstance(seed, bool)
+                             or not isinstance(seed, int)):
+        raise TypeError("seed must be a whole number, got %r." % (seed,))
+    return seed
+
+
+def _check_latency(latency) -> float:
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)):
+        raise TypeError("latency must be a number of seconds, got %r."
+                        % (latency,))
+    if not latency >= 0:
+        raise ValueError("latency must be at least 0 seconds, got %r."
+                         % (latency,))
+    return float(latency)
+
+
+def _server_ssl_context(certfile: str, keyfile: Optional[str]):
+    """A TLS server context, or a ValueError naming the file at fault."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    for path in (certfile, keyfile):
+        if path is not None and not os.path.isfile(path):
+            raise ValueError("%s: no such file." % path)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        if keyfile is None:
+            raise ValueError(
+                "Cannot serve HTTPS with %s: it holds no usable private "
+                "key (%s); give the key file too (keyfile / --keyfile)."
+                % (certfile, exc)) from None
+        raise ValueError("Cannot serve HTTPS with certificate %s and key "
+                         "%s: %s." % (certfile, keyfile, exc)) from None
+    return context
+
+
 def _check_loopback(host: str):
     """Refuse any bind address that is not loopback; a name (``localhost``)
     is resolved, and every address it resolves to must be loopback."""
@@ -449,16 +516,24 @@ class Emulator:
                  user: str = DEFAULT_USER, password: str = DEFAULT_PASSWORD,
                  latency: float = 0.0, certfile: Optional[str] = None,
                  keyfile: Optional[str] = None):
+        # Every argument is checked here, so that nothing fails half-way
+        # through start() (issue 7 scope 8).
         _check_loopback(host)
+        port = _check_count("port", port, MAX_PORT)
+        lpars = _check_count("lpars", lpars, MAX_LPARS)
+        vioses = _check_count("vioses", vioses, MAX_VIOSES)
+        seed = _check_seed(seed)
+        if keyfile and not certfile:
+            raise ValueError("keyfile %s was given without its certfile."
+                             % keyfile)
         self.host = host
         self.user = user
         self._password = password
-        self.latency = latency
+        self.latency = _check_latency(latency)
         self.protocol = "https" if certfile else "http"
         self._ssl_context = None
         if certfile:
-            self._ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._ssl_context.load_cert_chain(certfile, keyfile)
+            self._ssl_context = _server_ssl_context(certfile, keyfile)
         self._requested_port = port
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
@@ -491,7 +566,11 @@ class Emulator:
         return "%s://%s:%d" % (self.protocol, host, self.port)
 
     def start(self) -> str:
-        """Start serving in a background thread; return the base URL."""
+        """Start serving in a background thread; return the base URL.
+
+        :raises OSError: the address cannot be bound (e.g. the port is in
+            use); nothing is left running.
+        """
         if self._server is not None:
             return self.url
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -499,20 +578,39 @@ class Emulator:
                           {"address_family": family})
         self._stopping.clear()
         self._server = server_cls((self.host, self._requested_port), self)
-        self._store.base_url = self.url
-        if not self._store.objects:
-            self.seed(*self._initial)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="pvm-emulator:%d" % self.port, daemon=True)
-        self._thread.start()
+        try:
+            self._store.base_url = self.url
+            if not self._store.objects:
+                self.seed(*self._initial)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="pvm-emulator:%d" % self.port, daemon=True)
+            self._thread.start()
+        except BaseException:  # also Ctrl-C while seeding: unbind
+            self._close_unserved()
+            raise
         LOG.debug("PowerVM REST emulator serving on %s", self.url)
         return self.url
 
+    def _close_unserved(self):
+        """Undo a start() that failed before its server loop ran."""
+        server, self._server, self._thread = self._server, None, None
+        self._store.base_url = ""
+        if server is not None:
+            server.server_close()
+
     def stop(self):
-        """Stop serving: close every connection and join every thread."""
+        """Stop serving: close every connection and join every thread.
+
+        Returns at once when the emulator is not running (never started,
+        already stopped, or its start failed).
+        """
         server = self._server
         if server is None:
+            return
+        if self._thread is None:  # the server loop never ran
+            self._close_unserved()
             return
         self._stopping.set()
         server.shutdown()
@@ -555,7 +653,14 @@ class Emulator:
     def seed(self, lpars: int = 0, vioses: int = 0,
              seed: Optional[int] = None):
         """Replace every object by one ManagedSystem, ``vioses`` VIOSes and
-        ``lpars`` LPARs generated from ``seed``."""
+        ``lpars`` LPARs generated from ``seed``.
+
+        :raises ValueError: more than :data:`MAX_LPARS` LPARs or
+            :data:`MAX_VIOSES` VIOSes.
+        """
+        lpars = _check_count("lpars", lpars, MAX_LPARS)
+        vioses = _check_count("vioses", vioses, MAX_VIOSES)
+        seed = _check_seed(seed)
         if seed is None:
             seed = self._seed
         self._seed = seed
@@ -889,7 +994,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parser costs more than the rest of an emulated request.
         """
         self.command = None
-        self.request_version = self.default_request_version
+        # Not the standard library's default of HTTP/0.9, which answers an
+        # error without a status line: a client always gets "HTTP/1.1 400".
+        self.request_version = self.protocol_version
         self.close_connection = True
         self.requestline = str(self.raw_requestline,
                                "iso-8859-1").rstrip("\r\n")
@@ -899,7 +1006,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return False
         self.command, self.path, self.request_version = words
         headers = _Headers()
-        for _ in range(_MAX_HEADERS):
+        for _line in range(_MAX_HEADERS):
             line = self.rfile.readline(_MAX_LINE + 1)
             if len(line) > _MAX_LINE:
                 self.send_error(431, "Header line too long")
@@ -941,7 +1048,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, method):
         emu = self.emulator
         body = self._read_body()
-        path, _, query = self.path.partition("?")
+        path, _sep, query = self.path.partition("?")
         if path.startswith(CONTROL_PREFIX):
             self._send(_control(emu, method, path, query, body))
             return
@@ -1029,7 +1136,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- response --------------------------------------------------------------
 
     def _send(self, reply: _Reply):
-        """Status line, headers and body in one write (SPEC E1)."""
+        """Status line, headers and body in one write."""
         reason = self.responses.get(reply.status, ("",))[0]
         lines = ["HTTP/1.1 %d %s" % (reply.status, reason),
                  "Server: pypvm-tx-emulator"]
@@ -1386,53 +1493,106 @@ class EmulatorControl:
 # Command line
 # ---------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
+class BoundedArg:
+    """An argparse ``type``: a number of ``kind`` between ``low`` and
+    ``high`` (inclusive; None means unbounded above), refused with a
+    message naming the range (``pypvm-tx`` uses it too)."""
+
+    def __init__(self, kind, low, high=None):
+        self.kind, self.low, self.high = kind, low, high
+        self.__name__ = kind.__name__  # argparse names the type in errors
+
+    def __call__(self, text: str):
+        value = self.kind(text)
+        if not value >= self.low or (self.high is not None
+                                     and value > self.high):
+            if self.high is None:
+                raise argparse.ArgumentTypeError(
+                    _("must be at least %(low)s, got %(got)s") % {
+                        "low": self.low, "got": text})
+            raise argparse.ArgumentTypeError(
+                _("must be between %(low)s and %(high)s, got %(got)s") % {
+                    "low": self.low, "high": self.high, "got": text})
+        return value
+
+
+def _existing_file(text: str) -> str:
+    """An argparse ``type``: the path of a file that exists."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(_("no such file: %s") % text)
+    return text
+
+
+def build_parser(prog: str = "python -m pypvm_tx.testing.emulator"
+                 ) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pypvm_tx.testing.emulator",
+        prog=prog,
         description="Serve the PowerVM REST emulator in the foreground "
                     "(loopback only, in memory).")
     parser.add_argument("--host", default="127.0.0.1",
                         help="loopback address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=c.DEFAULT_HTTP_PORT,
+    parser.add_argument("--port", type=BoundedArg(int, 0, MAX_PORT),
+                        default=c.DEFAULT_HTTP_PORT,
                         help="port; 0 picks a free one (default %(default)s)")
-    parser.add_argument("--lpars", type=int, default=10,
-                        help="LPARs to create (default %(default)s)")
-    parser.add_argument("--vioses", type=int, default=2,
-                        help="VIOSes to create (default %(default)s)")
+    parser.add_argument("--lpars", type=BoundedArg(int, 0, MAX_LPARS),
+                        default=10,
+                        help="LPARs to create, at most %d (default "
+                             "%%(default)s)" % MAX_LPARS)
+    parser.add_argument("--vioses", type=BoundedArg(int, 0, MAX_VIOSES),
+                        default=2,
+                        help="VIOSes to create, at most %d (default "
+                             "%%(default)s)" % MAX_VIOSES)
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the generated objects")
     parser.add_argument("--user", default=DEFAULT_USER,
                         help="accepted user (default %(default)s)")
     parser.add_argument("--password", default=DEFAULT_PASSWORD,
                         help="accepted password (default %(default)s)")
-    parser.add_argument("--latency", type=float, default=0.0,
+    parser.add_argument("--latency", type=BoundedArg(float, 0), default=0.0,
                         help="least seconds between a REST request and its "
                              "answer")
-    parser.add_argument("--certfile", help="PEM certificate: serve HTTPS")
-    parser.add_argument("--keyfile", help="PEM private key of --certfile")
+    parser.add_argument("--certfile", type=_existing_file,
+                        help="PEM certificate: serve HTTPS")
+    parser.add_argument("--keyfile", type=_existing_file,
+                        help="PEM private key of --certfile")
     return parser
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog: Optional[str] = None) -> int:
+    """Serve in the foreground until SIGTERM or Ctrl-C.
+
+    Bad arguments exit 2, an address that cannot be bound 1, each with
+    one line on stderr (after the usage, for argument errors).
+    """
+    parser = build_parser(*(prog,) if prog else ())
+    args = parser.parse_args(argv)
+    if args.keyfile and not args.certfile:
+        parser.error("--keyfile needs --certfile")
     try:
         emulator = Emulator(host=args.host, port=args.port, lpars=args.lpars,
                             vioses=args.vioses, seed=args.seed,
                             user=args.user, password=args.password,
                             latency=args.latency, certfile=args.certfile,
                             keyfile=args.keyfile)
-    except ValueError as exc:
-        print("error: %s" % exc, file=sys.stderr)
+    except (ValueError, TypeError) as exc:
+        print("%s: error: %s" % (parser.prog, exc), file=sys.stderr)
         return 2
     done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    url = emulator.start()
-    # The first line is machine-readable: scripts read the URL from it.
-    print(url, flush=True)
-    print("PowerVM REST emulator: %d LPARs, %d VIOSes, user %s; control "
-          "path %s%s; Ctrl-C stops." % (args.lpars, args.vioses, args.user,
-                                        url, CONTROL_PREFIX), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_args: done.set())
     try:
+        url = emulator.start()
+    except OSError as exc:
+        print("%s: error: cannot listen on %s port %d: %s" % (
+            parser.prog, args.host, args.port, _os_reason(exc)),
+            file=sys.stderr)
+        return 1
+    try:
+        # The first line is machine-readable: scripts read the URL from it.
+        print(url, flush=True)
+        print("PowerVM REST emulator: %d LPARs, %d VIOSes, user %s; "
+              "control path %s%s; Ctrl-C stops." % (
+                  args.lpars, args.vioses, args.user, url, CONTROL_PREFIX),
+              flush=True)
         while not done.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -1442,5 +1602,28 @@ def main(argv=None) -> int:
     return 0
 
 
+def exit_quietly_on_broken_pipe(func, *args, **kwargs) -> int:
+    """``func(*args, **kwargs)``, its output flushed; when the reader of
+    stdout went away (``... | head``), no traceback: stdout is pointed
+    at /dev/null and the exit status is 128 + SIGPIPE, as for a process
+    the signal ended."""
+    try:
+        code = func(*args, **kwargs)
+        sys.stdout.flush()  # a broken pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _os_reason(exc: OSError) -> str:
+    """What went wrong, in words (``address already in use``)."""
+    if exc.errno == errno.EADDRINUSE:
+        return "the address is already in use"
+    return exc.strerror or str(exc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_quietly_on_broken_pipe(main))

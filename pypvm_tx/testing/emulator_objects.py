@@ -1,4 +1,4 @@
-"""Object elements the PowerVM REST emulator serves (SPEC E1, section 9).
+"""Object elements the PowerVM REST emulator serves.
 
 Each function returns the XML text of one object element --
 ``ManagedSystem``, ``LogicalPartition`` or ``VirtualIOServer`` -- the way a

@@ -1,4 +1,4 @@
-"""Fixtures for unit-testing code that uses pypvm_tx (SPEC E2).
+"""Fixtures for unit-testing code that uses pypvm_tx.
 
 Three kinds, all :class:`fixtures.Fixture` subclasses (use them with
 ``self.useFixture(...)`` in a testtools / oslotest test case, or through
@@ -137,7 +137,7 @@ def _object_uuid(element: etree._Element) -> Optional[str]:
 
 
 class AdapterFx(fixtures.Fixture):
-    """A mocked Adapter with helpers for canned responses (SPEC E2).
+    """A mocked Adapter with helpers for canned responses.
 
     ``adapter`` is ``mock.create_autospec(Adapter, instance=True)``.  Give
     it results with :meth:`queue` (first in, first out, per method) or set
@@ -298,7 +298,7 @@ class AdapterFx(fixtures.Fixture):
 # --------------------------------------------------------------------------
 
 class TxRecorderFx(fixtures.Fixture):
-    """Run transactions without I/O and record their steps (SPEC E2).
+    """Run transactions without I/O and record their steps.
 
     While active:
 
@@ -309,8 +309,18 @@ class TxRecorderFx(fixtures.Fixture):
     * ``EntryWrapper.update`` records ``update`` and returns the wrapper
       (or raises an etag mismatch scheduled with :meth:`mismatch`, or
       calls ``update_func(wrapper, timeout)`` if given);
-    * ``EntryWrapper.refresh`` records ``refresh`` and returns the wrapper
-      (or ``refresh_func(wrapper, use_etag)``).
+    * ``EntryWrapper.refresh`` records ``refresh`` and returns the
+      server's copy (or ``refresh_func(wrapper, use_etag)``).
+
+    The fixture plays the server: it holds a copy of each wrapper as
+    added, and of each wrapper as last updated.  ``refresh()`` returns a
+    new wrapper built from that copy, so a redrive after a simulated
+    conflict starts from the server's state, not from the changes the
+    failed attempt made -- an idempotent subtask ("already at the
+    target, nothing to do") behaves as against a real server.  A
+    simulated conflict also changes the held etag (another writer's
+    update); ``refresh(use_etag=True)`` of a wrapper whose etag is still
+    the held one returns that wrapper itself, like an HTTP 304.
 
     Entries are ``(step, uuid)`` in :attr:`calls`; :meth:`get_log` gives
     the step names, for one UUID or all.  A feed's ``get`` has uuid None.
@@ -332,6 +342,7 @@ class TxRecorderFx(fixtures.Fixture):
         self.calls: List[tuple] = []
         self._lock = threading.Lock()
         self._wrappers: Dict[str, ewrap.EntryWrapper] = {}
+        self._server: Dict[str, _ServerCopy] = {}
         self._mismatches: Dict[Optional[str], int] = collections.Counter()
         for wrapper in self._initial:
             self.add(wrapper)
@@ -375,15 +386,18 @@ class TxRecorderFx(fixtures.Fixture):
         def update(wrapper, timeout=-1):
             recorder._record("update", wrapper.uuid)
             recorder._maybe_mismatch(wrapper)
+            result = wrapper
             if recorder.update_func is not None:
-                return recorder.update_func(wrapper, timeout)
-            return wrapper
+                result = recorder.update_func(wrapper, timeout)
+            recorder._hold(result if isinstance(result, ewrap.EntryWrapper)
+                           else wrapper)
+            return result
 
         def refresh(wrapper, use_etag=True):
             recorder._record("refresh", wrapper.uuid)
             if recorder.refresh_func is not None:
                 return recorder.refresh_func(wrapper, use_etag)
-            return wrapper
+            return recorder._server_copy(wrapper, use_etag)
 
         for target, func in (
                 ("pypvm_tx.locks.LockProvider.acquire", acquire),
@@ -408,6 +422,7 @@ class TxRecorderFx(fixtures.Fixture):
                 raise TypeError("TxRecorderFx.add takes EntryWrappers; got "
                                 "%s." % type(wrapper).__name__)
             self._wrappers[str(wrapper.uuid).lower()] = wrapper
+            self._hold(wrapper)
         return self
 
     def mismatch(self, times: int = 1, uuid: Optional[str] = None) -> None:
@@ -426,12 +441,43 @@ class TxRecorderFx(fixtures.Fixture):
                     break
             else:
                 return
+        self._conflict(wrapper)
         resp = adp.Response("POST", wrapper.href or "/", 412,
                             "Precondition Failed", {}, body=(
                                 '<HttpErrorResponse xmlns="%s"><Message>etag '
                                 'mismatch (TxRecorderFx)</Message>'
                                 '</HttpErrorResponse>' % c.UOM_NS).encode())
         raise pvmex.http_error_for(resp)
+
+    # -- the server's copies ---------------------------------------------
+
+    def _hold(self, wrapper: ewrap.EntryWrapper) -> None:
+        """Make ``wrapper``'s current state the server's copy."""
+        held = _ServerCopy(wrapper, copy.deepcopy(wrapper.element),
+                           wrapper.etag)
+        with self._lock:
+            self._server[str(wrapper.uuid).lower()] = held
+
+    def _conflict(self, wrapper: ewrap.EntryWrapper) -> None:
+        """A simulated concurrent writer: the held etag changes."""
+        with self._lock:
+            held = self._server.get(str(wrapper.uuid).lower())
+            if held is not None:
+                held.etag = _next_etag(held.etag)
+
+    def _server_copy(self, wrapper: ewrap.EntryWrapper,
+                     use_etag: bool) -> ewrap.EntryWrapper:
+        """What a GET of ``wrapper`` would give: a new wrapper of the held
+        copy (``wrapper`` itself for an unchanged etag with ``use_etag``,
+        or when the fixture holds no copy of it)."""
+        with self._lock:
+            held = self._server.get(str(wrapper.uuid).lower())
+        if held is None or (use_etag and wrapper.etag == held.etag):
+            return wrapper
+        return type(held.source)(
+            entry=held.source.entry, etag=held.etag,
+            element=copy.deepcopy(held.element),
+            adapter=held.source.adapter)
 
     def _lookup(self, uuid) -> ewrap.EntryWrapper:
         try:
@@ -463,6 +509,28 @@ class TxRecorderFx(fixtures.Fixture):
             self.calls = []
 
 
+class _ServerCopy:
+    """The state the fixture's server holds for one entry: the object
+    element, its etag, and the wrapper it came from (for its entry's
+    UUID and SELF link, and its adapter)."""
+
+    __slots__ = ("source", "element", "etag")
+
+    def __init__(self, source: ewrap.EntryWrapper, element, etag):
+        self.source = source
+        self.element = element
+        self.etag = etag
+
+
+def _next_etag(etag: Optional[str]) -> str:
+    """Another etag, as a concurrent write would give (the server's are
+    signed integers)."""
+    try:
+        return str(int(etag) + 1)
+    except (TypeError, ValueError):
+        return "%s+1" % (etag or "")
+
+
 class WrapperTaskFx(TxRecorderFx):
     """:class:`TxRecorderFx` for one wrapper (pypowervm's spelling)."""
 
@@ -485,7 +553,7 @@ class FeedTaskFx(TxRecorderFx):
 # --------------------------------------------------------------------------
 
 class EmulatorFx(fixtures.Fixture):
-    """A running PowerVM REST emulator and a logged-on Adapter (SPEC E2).
+    """A running PowerVM REST emulator and a logged-on Adapter.
 
     Attributes once set up: ``emulator`` (the
     :class:`~pypvm_tx.testing.emulator.Emulator`, for out-of-band changes,

@@ -1,4 +1,4 @@
-"""pytest fixtures over :mod:`pypvm_tx.testing.fixtures` (SPEC E2).
+"""pytest fixtures over :mod:`pypvm_tx.testing.fixtures`.
 
 Enable them in a project's top-level ``conftest.py``::
 

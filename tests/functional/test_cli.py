@@ -2,8 +2,12 @@
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -185,3 +189,153 @@ def test_e3_emulator_subcommand_serves_until_stopped():
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+# -- what a newcomer hit (issue 7 scope 8) --------------------------------------
+
+@pytest.mark.parametrize("option, limit", [
+    ("--lpars", "MAX_LPARS"), ("--vioses", "MAX_VIOSES")])
+def test_e3_demo_counts_are_bounded(capsys, monkeypatch, option, limit):
+    """E3: --lpars 1000000 is a usage error naming the limit, instead of
+    a misleading XML error and a hang."""
+    from pypvm_tx.testing import emulator as emu
+
+    def no_emulator(**_kwargs):  # never seed a million LPARs here
+        pytest.fail("%s 1000000 was accepted" % option)
+
+    monkeypatch.setattr(emu, "Emulator", no_emulator)
+    code, _out, err = run_in_process(capsys, "demo", option, "1000000")
+    assert code == cli.EXIT_USAGE
+    assert option in err and str(getattr(emu, limit)) in err
+
+
+def test_e3_demo_into_a_closed_pipe_exits_quietly():
+    """E3: `pypvm-tx demo --json | true`: no BrokenPipeError traceback,
+    the exit status of a process whose reader went away (141)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the demo writes
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pypvm_tx", "demo", "--lpars", "2",
+             "--vioses", "0", "--json"], stdout=write_end,
+            stderr=subprocess.PIPE, text=True, timeout=120,
+            env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    finally:
+        os.close(write_end)
+    assert proc.returncode == cli.EXIT_BROKEN_PIPE == 141
+    assert proc.stderr == ""
+
+
+def test_e3_ctrl_c_while_the_emulator_seeds_exits_promptly():
+    """E3: the demo says it is starting the emulator, and Ctrl-C while
+    the emulator is still being seeded ends the demo (exit 130) instead
+    of hanging in the emulator's stop()."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pypvm_tx", "demo", "--lpars", "3000",
+         "--vioses", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ, PYTHONWARNINGS="ignore",
+                            PYTHONUNBUFFERED="1"))
+    try:
+        first = proc.stderr.readline()
+        assert first.startswith("Starting the emulator (LPARs: 3000"), first
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    rest = proc.stderr.read()
+    assert "Traceback" not in rest, rest
+    assert "interrupted" in rest
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback server that accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_e3_demo_timeout_against_a_server_that_never_answers(
+        silent_server, monkeypatch):
+    """E3: --timeout 1 against a server that never answers: the demo
+    says what it is waiting for, then exits non-zero within seconds with
+    one line naming the timeout (it used to wait 1,200 s in silence)."""
+    monkeypatch.setenv("PYPVM_TX_TEST_PASSWORD", "secret")
+    started = time.monotonic()
+    proc = run_cli("demo", "--url", silent_server, "--user", "me",
+                   "--password-env", "PYPVM_TX_TEST_PASSWORD",
+                   "--timeout", "1", timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == cli.EXIT_FAILED, proc.stderr
+    assert elapsed < 30
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert any(silent_server in line and "connecting" in line.lower()
+               for line in lines[:-1]), proc.stderr
+    error = lines[-1]
+    assert "--timeout" in error and "1" in error, proc.stderr
+    assert silent_server in error
+
+
+def test_e3_demo_timeout_option_is_checked(capsys):
+    """E3: --timeout must be a positive number of seconds."""
+    code, _out, err = run_in_process(capsys, "demo", "--timeout", "0")
+    assert code == cli.EXIT_USAGE
+    assert "argument --timeout: must be at least" in err
+
+
+def test_e3_demo_missing_ca_bundle_is_named_as_typed(capsys, monkeypatch,
+                                                     tmp_path):
+    """E3: a --ca-bundle that does not exist is reported as --ca-bundle,
+    not as the library's 'verify'."""
+    monkeypatch.setenv("PYPVM_TX_TEST_PASSWORD", "secret")
+    missing = str(tmp_path / "no-such-ca.pem")
+    code, _out, err = run_in_process(
+        capsys, "demo", "--url", "https://127.0.0.1:1", "--user", "me",
+        "--password-env", "PYPVM_TX_TEST_PASSWORD", "--ca-bundle", missing)
+    assert code == cli.EXIT_USAGE
+    assert "--ca-bundle" in err and missing in err
+    assert "verify" not in err
+
+
+def test_e3_demo_tls_error_names_ca_bundle(capsys, monkeypatch, tmp_path):
+    """E3: a server certificate the --ca-bundle does not trust: the
+    error tells the user to check --ca-bundle, in the option's words."""
+    from pypvm_tx.testing.emulator import Emulator
+    from tests.functional.test_tls import self_signed
+
+    for name in ("server", "other"):
+        (tmp_path / name).mkdir()
+    server_cert = self_signed(tmp_path / "server", "127.0.0.1",
+                              ip="127.0.0.1")
+    other_ca, _key = self_signed(tmp_path / "other", "other-ca")
+    monkeypatch.setenv("PYPVM_TX_TEST_PASSWORD", "abc123")
+    with Emulator(lpars=1, certfile=server_cert[0],
+                  keyfile=server_cert[1]) as url:
+        code, _out, err = run_in_process(
+            capsys, "demo", "--url", url, "--user", "hscroot",
+            "--password-env", "PYPVM_TX_TEST_PASSWORD", "--ca-bundle",
+            other_ca, "--timeout", "10")
+    assert code == cli.EXIT_FAILED
+    assert "--ca-bundle" in err
+    assert "'verify'" not in err and "verify=" not in err

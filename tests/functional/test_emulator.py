@@ -407,3 +407,173 @@ def test_e1_cli_refuses_non_loopback():
         timeout=60, check=False)
     assert proc.returncode == 2
     assert "loopback" in proc.stderr
+
+
+# -- what a newcomer hit (issue 7 scope 8) --------------------------------------
+
+def _stops_within(emu, seconds=10.0) -> bool:
+    """Call emu.stop() in a daemon thread; True when it returned in time
+    (a hung stop() must fail the test, not hang the suite)."""
+    stopper = threading.Thread(target=emu.stop, daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    return not stopper.is_alive()
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"lpars": "3"}, TypeError),
+    ({"vioses": 1.5}, TypeError),
+    ({"lpars": -1}, ValueError),
+    ({"port": 99999}, ValueError),
+    ({"port": "12080"}, TypeError),
+    ({"latency": -0.1}, ValueError),
+    ({"seed": "x"}, TypeError),
+])
+def test_e1_bad_arguments_fail_up_front(kwargs, error):
+    """E1: a wrong argument is refused by the constructor, naming it,
+    instead of failing inside start() (issue 7 scope 8)."""
+    name = next(iter(kwargs))
+    with pytest.raises(error, match=name):
+        Emulator(**kwargs)
+
+
+def test_e1_stop_returns_after_a_failed_start(monkeypatch):
+    """E1: start() failing after the socket is bound (here seeding
+    interrupted by Ctrl-C) leaves nothing running, and stop() returns
+    at once instead of waiting forever for a server loop that never ran
+    (issue 7 scope 8)."""
+    before = set(threading.enumerate())
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(emu_mod._Store, "seed", interrupted)
+    emu = Emulator(lpars=3)
+    with pytest.raises(KeyboardInterrupt):
+        emu.start()
+    assert _stops_within(emu)
+    assert set(threading.enumerate()) - before == set()
+    monkeypatch.undo()
+    with emu as url:  # and it can still be started afterwards
+        assert url.startswith("http://127.0.0.1:")
+        assert len(emu.uuids()) == 3
+
+
+def test_e1_stop_returns_when_never_started():
+    """E1: stop() of an emulator that never started returns at once."""
+    assert _stops_within(Emulator(lpars=1))
+
+
+def test_e1_seed_is_bounded_with_a_clear_message(emulator):
+    """E1: seeding more than MAX_LPARS LPARs / MAX_VIOSES VIOSes is
+    refused, naming the limit, from Python and over the control path
+    (issue 7 scope 8: 1,000,000 LPARs used to end in a hang)."""
+    limit = emu_mod.MAX_LPARS
+    with pytest.raises(ValueError, match="%d" % limit):
+        Emulator(lpars=limit + 1)
+    with pytest.raises(ValueError, match="%d" % emu_mod.MAX_VIOSES):
+        emulator.seed(lpars=1, vioses=emu_mod.MAX_VIOSES + 1)
+    with pytest.raises(ValueError, match="%d" % limit):
+        emulator.seed(lpars=1000000)
+    assert len(emulator.uuids()) == 5  # unchanged
+    with pytest.raises(urllib.error.HTTPError) as info:
+        EmulatorControl(emulator.url).seed(lpars=1000000)
+    assert info.value.code == 400
+    assert str(limit).encode() in info.value.read()
+
+
+@pytest.mark.parametrize("request_line", [
+    b"GARBAGE\r\n\r\n",
+    b"GET /rest/api/uom/LogicalPartition\r\n\r\n",
+    b"GET / HTTP/1.1 extra\r\n\r\n",
+])
+def test_e1_malformed_request_line_gets_a_400_status_line(emulator,
+                                                         request_line):
+    """E1: a malformed request line is answered with an HTTP/1.1 400
+    status line, not a bare HTML body (issue 7 scope 8)."""
+    with socket.create_connection(("127.0.0.1", emulator.port),
+                                  timeout=10) as sock:
+        sock.sendall(request_line)
+        answer = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+
+
+def _emulator_cli(*args, timeout=60):
+    return subprocess.run(
+        [sys.executable, "-m", "pypvm_tx", "emulator", *args],
+        capture_output=True, text=True, timeout=timeout, check=False,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+
+
+def _one_line_error(proc, code, *words):
+    """Exit ``code``; stderr ends in one line naming ``words``; before it
+    only argparse's usage (for usage errors), never a traceback."""
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    if code == 2 and len(lines) > 1:
+        assert lines[0].startswith("usage: pypvm-tx emulator"), proc.stderr
+        assert lines[-1].startswith("pypvm-tx emulator: error: "), lines
+    else:
+        assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[-1], proc.stderr
+
+
+def test_e1_cli_port_in_use_is_one_line(emulator):
+    """E1: `pypvm-tx emulator` on a port in use says so in one line and
+    exits 1 (issue 7 scope 8)."""
+    proc = _emulator_cli("--port", str(emulator.port))
+    _one_line_error(proc, 1, str(emulator.port), "in use")
+
+
+def test_e1_cli_port_out_of_range_is_a_usage_error():
+    """E1: --port 99999 is a usage error (exit 2) naming the range."""
+    proc = _emulator_cli("--port", "99999")
+    _one_line_error(proc, 2, "--port", "65535")
+
+
+@pytest.mark.parametrize("what", ["--lpars", "--vioses"])
+def test_e1_cli_counts_are_bounded(what):
+    """E1: --lpars / --vioses over the limit is a usage error naming it."""
+    limit = emu_mod.MAX_LPARS if what == "--lpars" else emu_mod.MAX_VIOSES
+    proc = _emulator_cli(what, "1000000")
+    _one_line_error(proc, 2, what, str(limit))
+
+
+def test_e1_cli_missing_certfile_is_one_line(tmp_path):
+    """E1: a --certfile that does not exist: one line, exit 2."""
+    missing = str(tmp_path / "nope.pem")
+    proc = _emulator_cli("--port", "0", "--certfile", missing)
+    _one_line_error(proc, 2, "--certfile", missing)
+
+
+def test_e1_cli_certificate_without_its_key_is_one_line(tmp_path):
+    """E1: a certificate given without its private key: one line saying
+    to give --keyfile, exit 2."""
+    from tests.functional.test_tls import self_signed
+
+    certfile, _keyfile = self_signed(tmp_path, "127.0.0.1", ip="127.0.0.1")
+    proc = _emulator_cli("--port", "0", "--certfile", certfile)
+    _one_line_error(proc, 2, "--keyfile", certfile)
+
+
+def test_e1_cli_into_a_closed_pipe_exits_quietly():
+    """E1: the emulator's stdout reader gone before it prints its URL:
+    no traceback, exit 141 (128 + SIGPIPE), nothing left serving."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pypvm_tx.testing.emulator", "--port",
+             "0", "--lpars", "1"], stdout=write_end, stderr=subprocess.PIPE,
+            text=True, timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == emu_mod.EXIT_BROKEN_PIPE == 141
+    assert proc.stderr == ""

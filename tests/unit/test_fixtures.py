@@ -172,6 +172,59 @@ def test_e2_recorder_mismatch_redrives(tx_recorder, adapter_fx):
         "unlock"]
 
 
+def _grow_to(wrapper, target):
+    """An idempotent subtask: already at the target, nothing to do."""
+    if wrapper.mem_config.desired == target:
+        return False
+    wrapper.mem_config.desired = target
+    return True
+
+
+def test_e2_recorder_refresh_after_conflict_is_the_servers_copy(
+        tx_recorder, adapter_fx):
+    """E2/T1.5: after a simulated 412 the refresh gives the server's copy,
+    not the wrapper the subtask already changed; an idempotent subtask
+    then changes it again and updates, as against a real server (issue 7
+    scope 8: it used to record lock, get, update, refresh, unlock)."""
+    from pypvm_tx.transaction import WrapperTask
+
+    tx_recorder.add(adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1,
+                                                        desired_mem=1024)))
+    tx_recorder.mismatch(uuid=U1)
+    task = WrapperTask("grow", lpar.LPAR.getter(adapter_fx.adapter, U1),
+                       delay_func=no_delay)
+    task.add_functor_subtask(_grow_to, 3072)
+    wrapper, _provided = task.execute()
+    assert tx_recorder.get_log(U1) == [
+        "lock", "get", "update", "refresh", "update", "unlock"]
+    assert wrapper.mem_config.desired == 3072
+
+
+def test_e2_recorder_server_copy_follows_updates(adapter_fx):
+    """E2: refresh gives what the fixture's server holds: the state as
+    added, then as last updated; a simulated conflict changes the etag,
+    so refresh(use_etag=True) of the stale copy is a new wrapper."""
+    added = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1, desired_mem=1024),
+                               etag="5")
+    with pvm_fx.WrapperTaskFx(added) as fx:
+        added.mem_config.desired = 2048  # local, not yet updated
+        assert added.refresh(use_etag=True) is added  # 304: same etag
+        fresh = added.refresh(use_etag=False)
+        assert fresh is not added
+        assert (fresh.uuid, fresh.etag) == (U1, "5")
+        assert fresh.mem_config.desired == 1024
+        assert fresh.href == added.href and fresh.adapter is added.adapter
+        added.update()
+        assert added.refresh(use_etag=False).mem_config.desired == 2048
+        fx.mismatch()
+        added.mem_config.desired = 4096
+        with pytest.raises(pvmex.HttpError):
+            added.update()
+        again = added.refresh()
+        assert again is not added and again.etag != "5"
+        assert again.mem_config.desired == 2048
+
+
 def test_e2_recorder_no_change_no_update(tx_recorder, adapter_fx):
     """E2/T4.6: a Subtask that changes nothing: no update recorded; a
     wrapper (not a getter) has no get."""
