@@ -23,7 +23,6 @@ import warnings
 from typing import Dict, List, Optional
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as _saxutils_escape
-from xml.sax.saxutils import unescape as xml_unescape
 
 import requests
 import requests.utils
@@ -84,9 +83,7 @@ def parse_xml(body, what: str = "XML", *,
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
-        raise pvmex.AtomError(
-            _("Cannot parse %(what)s: it is not well-formed XML "
-              "(%(err)s).") % {"what": what, "err": exc}) from None
+        raise _not_well_formed(what, exc) from None
     if root.getroottree().docinfo.doctype:  # belt and braces (A4)
         raise pvmex.AtomError(
             _("Refusing to parse %s: DOCTYPE and ENTITY declarations are "
@@ -134,6 +131,56 @@ _PROLOG_RE = re.compile(
 _ASCII_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 
 
+def _not_well_formed(what: str, error) -> pvmex.AtomError:
+    return pvmex.AtomError(
+        _("Cannot parse %(what)s: it is not well-formed XML (%(err)s).") % {
+            "what": what, "err": error})
+
+
+class _NoTree:
+    """A parser target that builds no tree (libxml2 then only reads and
+    checks the body: a third of the cost of a parse) and notes whether
+    it met a processing instruction."""
+
+    plain = True
+
+    def pi(self, target, data):
+        self.plain = False
+
+    def close(self):
+        return self.plain
+
+
+def _check_well_formed(body: bytes, what: str) -> bool:
+    """Raise AtomError unless ``body`` (checked by :func:`_checked_xml`)
+    is well-formed XML, namespaces included, as :func:`parse_xml` would
+    find it.  Returns whether its markup is plain: no processing
+    instruction, comment or CDATA section, so that every ``<`` in it
+    starts a tag."""
+    parser = etree.XMLParser(target=_NoTree(), resolve_entities=False,
+                             no_network=True, load_dtd=False,
+                             huge_tree=False)
+    try:
+        plain = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as exc:
+        raise _not_well_formed(what, exc) from None
+    # Without a tree, libxml2 reports a namespace error (an undeclared
+    # prefix) in the log only; the tree parser raises it.
+    errors = parser.error_log.filter_from_errors()
+    if errors:
+        raise _not_well_formed(what, errors[0].message)
+    # Comments and CDATA sections start "<!"; "!" (one memchr) is rare.
+    return plain and not (b"!" in body and b"<!" in body)
+
+
+def _text(element: Optional[etree._Element]) -> Optional[str]:
+    """The element's text as parsed (CDATA and character references
+    resolved, comments skipped), stripped; None if absent or blank."""
+    if element is None:
+        return None
+    return "".join(element.itertext()).strip() or None
+
+
 def _self_href(element: etree._Element) -> Optional[str]:
     for link in element.iterchildren(_TAG_LINK):
         if link.get("rel") == c.LINK_REL_SELF:
@@ -141,57 +188,77 @@ def _self_href(element: etree._Element) -> Optional[str]:
     return None
 
 
-class _Slice:
-    """One ``<entry>`` of a feed body, kept as bytes until needed.
+def _object_element(entry: etree._Element) -> Optional[etree._Element]:
+    """The first element (not comment) of the entry's first ``<content>``."""
+    content = next(entry.iterchildren(_TAG_CONTENT), None)
+    if content is None:
+        return None
+    return next(content.iterchildren(etree.Element), None)
 
-    ``prolog`` is the feed's start tag, so the slice parses with the
-    namespace declarations it inherits; ``head`` is the part before
-    ``<content>``, where the id, SELF link and etag are found without
-    parsing.  ``data`` is always cut from a body that passed
-    :func:`_checked_xml`, so :meth:`parse` does not scan it again.
+
+def _identity(entry: etree._Element) -> tuple:
+    """``(uuid, href, etag, schema_type)`` of an ``<entry>`` element, each
+    None when not found."""
+    obj = _object_element(entry)
+    return (_text(next(entry.iterchildren(_TAG_ID), None)),
+            _self_href(entry),
+            _text(next(entry.iterchildren(_TAG_ENTRY_ETAG), None)),
+            etree.QName(obj).localname if obj is not None else None)
+
+
+class _Slice:
+    """One ``<entry>`` of a large feed: where it is in the feed's body,
+    parsed when needed.
+
+    ``prolog`` is the feed's start tag, so the entry parses with the
+    namespace declarations it inherits.  Slices are cut only by
+    :func:`_split_feed`, from a checked, well-formed body of plain
+    markup, so they parse.
     """
 
-    __slots__ = ("prolog", "data", "head", "what")
+    __slots__ = ("prolog", "body", "begin", "end", "what")
 
-    def __init__(self, prolog: bytes, data: bytes, what: str):
+    def __init__(self, prolog: bytes, body: bytes, begin: int, end: int,
+                 what: str):
         self.prolog = prolog
-        self.data = data
-        cut = data.find(b"<content")
-        self.head = data if cut < 0 else data[:cut]
+        self.body = body
+        self.begin = begin
+        self.end = end
         self.what = what
 
-    def parse(self) -> etree._Element:
-        # The A4 byte checks ran on the whole body; joining a checked start
-        # tag, whole entries and "</feed>" cannot form a declaration.
-        if not self.prolog:  # a whole single-entry document
-            return parse_xml(self.data, self.what, _prechecked=True)
-        return parse_xml(self.prolog + self.data + b"</feed>", self.what,
+    def _parse(self, data: bytes) -> etree._Element:
+        return parse_xml(self.prolog + data + b"</feed>", self.what,
                          _prechecked=True)[0]
 
-    def text_of(self, start: bytes, end: bytes) -> Optional[str]:
-        """Text between ``start`` and ``end`` in the head (no markup)."""
-        begin = self.head.find(start)
-        if begin < 0:
+    def parse(self) -> etree._Element:
+        return self._parse(self.body[self.begin:self.end])
+
+    def head(self) -> Optional[etree._Element]:
+        """The entry parsed up to the start tag of its content's object
+        element (the children before ``<content>``, and the content with
+        that element, emptied): where the identity is, at a fraction of
+        the cost.  None when the entry does not cut there."""
+        body = self.body
+        found = body.find(b"<content", self.begin, self.end)
+        match = _CONTENT_HEAD_RE.match(body, found, self.end) \
+            if found >= 0 else None
+        if match is None:
             return None
-        begin += len(start)
-        stop = self.head.find(end, begin)
-        if stop < 0 or b"<" in self.head[begin:stop]:
+        cut = match.end()
+        close = b"" if body[cut - 2:cut] == b"/>" else \
+            b"</%s>" % match.group(1)
+        try:
+            return self._parse(body[self.begin:cut] + close +
+                               b"</content></entry>")
+        except pvmex.AtomError:
             return None
-        return xml_unescape(self.head[begin:stop].decode("utf-8")).strip()
-
-    def self_href(self) -> Optional[str]:
-        for match in _LINK_RE.finditer(self.head):
-            attrs = dict(_ATTR_RE.findall(match.group(1)))
-            if attrs.get(b"rel") == c.LINK_REL_SELF.encode():
-                href = attrs.get(b"href")
-                return xml_unescape(href.decode("utf-8")) if href else None
-        return None
 
 
-_LINK_RE = re.compile(rb"<link\s([^>]*)/?>")
-_CONTENT_TYPE_RE = re.compile(rb'<content type="[^"]*;\s*type=(\w+)"')
-_ATTR_RE = re.compile(rb'([\w:.-]+)="([^"<]*)"')
-_ETAG_OPEN = b"<etag:etag "
+#: ``<content ...>`` and the start tag of its first element (group 1 its
+#: name), with only text between them.
+_CONTENT_HEAD_RE = re.compile(rb"<content[^>]*>[^<]*<([\w.:-]+)[^>]*>")
+
+
 _lazy_lock = threading.Lock()
 
 
@@ -201,12 +268,12 @@ class Entry:
     ``etag`` is the response's ETag header for a single-entry response,
     or the entry's own ``<etag:etag>`` inside a feed.
 
-    An entry of a feed may be built from its bytes (``source``) and parsed
-    only when its ``element`` (or ``content``, ``title``) is first used:
-    a FeedTask then parses each entry in the worker that handles it,
-    while other workers wait on the network, instead of parsing the whole
-    feed before any work starts.  ``uuid``, ``href`` and ``etag`` are read
-    from the bytes without parsing.
+    ``uuid``, ``href``, ``etag`` and ``schema_type`` are read by the XML
+    parser when the entry is made.  An entry of a large feed may be made
+    from its bytes (``source``): its identity is then parsed from the
+    entry's head, and its ``element`` only when first used, so a FeedTask
+    parses each entry in the worker that handles it while other workers
+    wait on the network.
     """
 
     def __init__(self, element: Optional[etree._Element] = None,
@@ -217,25 +284,15 @@ class Entry:
         self._element = element
         self._source = source
         self.adapter = adapter
-        if etag is None:
-            etag = self._own_etag()
-        self.etag = etag
-
-    def _own_etag(self) -> Optional[str]:
-        if self._element is None:
-            head = self._source.head
-            if b"etag" not in head:
-                return None  # no etag element to find
-            start = head.find(_ETAG_OPEN)
-            if start >= 0:
-                etag = self._source.text_of(
-                    head[start:head.find(b">", start) + 1], b"</etag:etag>")
-                if etag is not None:
-                    return etag
-        etag_elem = self.element.find(_TAG_ENTRY_ETAG)
-        if etag_elem is not None and etag_elem.text:
-            return etag_elem.text.strip()
-        return None
+        if element is None:
+            head = source.head()
+            found = _identity(head) if head is not None else (None,)
+            if None in found:  # a later child might hold what is missing
+                found = _identity(self.element)
+        else:
+            found = _identity(element)
+        self.uuid, self.href, own_etag, self.schema_type = found
+        self.etag = etag if etag is not None else own_etag
 
     @property
     def element(self) -> etree._Element:
@@ -250,69 +307,28 @@ class Entry:
         return element
 
     @property
-    def uuid(self) -> Optional[str]:
-        """The Atom ``<id>``: the object's UUID (read once, then cached;
-        it is the lock key of every transaction on this entry)."""
-        try:
-            return self._uuid
-        except AttributeError:
-            uuid = None
-            if self._element is None:
-                uuid = self._source.text_of(b"<id>", b"</id>")
-            if uuid is None:
-                uuid = self.element.findtext(_TAG_ID)
-            self._uuid = uuid
-            return uuid
-
-    @property
     def title(self) -> Optional[str]:
         return self.element.findtext(_TAG_TITLE)
 
     @property
-    def href(self) -> Optional[str]:
-        """The entry's SELF link."""
-        if self._element is None:
-            href = self._source.self_href()
-            if href is not None:
-                return href
-        return _self_href(self.element)
-
-    @property
-    def schema_type(self) -> Optional[str]:
-        """The content's schema type (e.g. ``LogicalPartition``), from the
-        ``<content type="...; type=X">`` attribute or the element's tag."""
-        if self._element is None:
-            match = _CONTENT_TYPE_RE.match(self._source.data,
-                                           len(self._source.head))
-            if match:
-                return match.group(1).decode("ascii")
-        content = self.content
-        return etree.QName(content).localname if content is not None \
-            else None
-
-    @property
     def content(self) -> Optional[etree._Element]:
         """The object element inside ``<content>`` (e.g. LogicalPartition)."""
-        # iterchildren: the first child of that tag, as find() gives, but
-        # without find()'s ElementPath machinery (about half the time).
-        content = next(self.element.iterchildren(_TAG_CONTENT), None)
-        if content is None or len(content) == 0:
-            return None
-        return content[0]
+        return _object_element(self.element)
 
 
 class Feed:
     """An Atom ``<feed>``: its SELF link, etag and entries.
 
     Built either from the parsed ``element``, or (by :class:`Response`,
-    for a large feed) from the ``body`` and its entries' bytes; the
-    ``element`` of the latter is parsed only if asked for.
+    for a large feed) from the ``body``, its ``head`` (the feed with its
+    entries left out, parsed) and its entries; the ``element`` of the
+    latter is parsed only if asked for.
     """
 
     def __init__(self, element: Optional[etree._Element] = None,
                  etag: Optional[str] = None, adapter=None,
                  entries: Optional[List[Entry]] = None, body=None,
-                 what: str = "XML"):
+                 what: str = "XML", head: Optional[etree._Element] = None):
         self._element = element
         self._body = body
         self._what = what
@@ -322,6 +338,7 @@ class Feed:
             entries = [Entry(entry, adapter=adapter)
                        for entry in element.iterchildren(_TAG_ENTRY)]
         self.entries: List[Entry] = entries
+        self.href = _self_href(element if element is not None else head)
 
     @property
     def element(self) -> etree._Element:
@@ -329,86 +346,124 @@ class Feed:
             self._element = parse_xml(self._body, what=self._what)
         return self._element
 
-    @property
-    def href(self) -> Optional[str]:
-        if self._element is None:
-            cut = self._body.find(b"<entry")
-            source = _Slice(b"", self._body[:cut] if cut >= 0 else b"",
-                            self._what)
-            href = source.self_href()
-            if href is not None:
-                return href
-        return _self_href(self.element)
 
-
-#: Feeds smaller than this are parsed at once (splitting is not worth it).
+#: Feeds smaller than this are parsed whole at once (splitting is not
+#: worth it); so are single entries.
 LAZY_FEED_BYTES = 64 * 1024
-_FEED_PROLOG = b'<feed xmlns="' + c.ATOM_NS.encode() + b'"'
-_ENTRY_PROLOG = b'<entry xmlns="' + c.ATOM_NS.encode() + b'"'
 
-
-def _lazy_entry(body: bytes, etag, adapter, what) -> Optional[Entry]:
-    """An :class:`Entry` parsed on first use, or None when the body is not
-    a plain single ``<entry>`` document (the caller parses it at once)."""
-    stripped = body.strip()
-    if not stripped.startswith(_ENTRY_PROLOG) or \
-            not stripped.endswith(b"</entry>") or \
-            stripped.count(b"<entry") != 1:
-        return None
-    return Entry(source=_Slice(b"", stripped, what), etag=etag,
-                 adapter=adapter)
+#: An XML declaration, after an optional UTF-8 byte order mark and blanks.
+_DECLARATION_RE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[^>]*\?>")
 
 
 def _split_feed(body: bytes, etag, adapter, what) -> Optional[Feed]:
     """A :class:`Feed` whose entries are parsed lazily, or None when the
-    body is not in the plain form this handles (the caller then parses
-    it whole, so nothing is lost): a ``<feed>`` with the Atom default
-    namespace holding un-prefixed, attribute-less, non-nested
-    ``<entry>`` elements."""
-    start = body.find(b"<feed")
-    if start < 0 or body[:start].strip(b" \t\r\n") and \
-            not body[:start].lstrip().startswith(b"<?xml"):
+    body is not in the form this handles (the caller then parses it
+    whole): a well-formed ``<feed>`` of plain markup (see
+    :func:`_check_well_formed`) whose entries are un-prefixed,
+    attribute-less, non-nested ``<entry>`` children.
+
+    What the bytes suggest, the parser confirms: the whole body is
+    checked well-formed first (so a malformed entry fails here, not in a
+    worker); in plain markup every ``<`` starts a tag, so the entries'
+    tags are found in the bytes; the feed with each entry cut down to
+    ``<entry/>`` is parsed to confirm that the cuts are exactly its Atom
+    entries; each entry's identity is parsed from its head (:class:`Entry`).
+    """
+    declaration = _DECLARATION_RE.match(body)
+    start = declaration.end() if declaration else 0
+    start = body.find(b"<", start)
+    prolog = body[start:body.find(b">", start) + 1]
+    if not _FEED_START_RE.match(prolog) or prolog.endswith(b"/>") or \
+            not _check_well_formed(body, what):
         return None
-    prolog_end = body.find(b">", start)
-    prolog = body[start:prolog_end + 1]
-    if not prolog.startswith(_FEED_PROLOG) or prolog.endswith(b"/>") or \
-            not body.rstrip().endswith(b"</feed>"):
+    cuts = _entry_cuts(body, start + len(prolog))
+    if cuts is None:
         return None
-    # Every "<entry" and "</entry" in the body must belong to a plain
-    # <entry>...</entry> pair; else parse whole.  Each of the two is looked
-    # for once over the body (a feed is megabytes): in the start tag's
-    # part, in each gap, inside each entry and after the last.
-    if body.find(b"<entry", 0, prolog_end) >= 0 or \
-            body.find(b"</entry", 0, prolog_end) >= 0:
-        return None
-    entries = []
-    pos = prolog_end
-    while True:
-        begin = body.find(b"<entry", pos)
-        if begin < 0:
-            break
-        stop = body.find(b"</entry", begin)
-        if body[begin + 6:begin + 7] != b">" or stop < 0 or \
-                body[stop + 7:stop + 8] != b">" or \
-                body.find(b"</entry", pos, begin) >= 0 or \
-                body.find(b"<entry", begin + 1, stop) >= 0:
-            return None  # attributed, stray or nested entries
-        stop += len(b"</entry>")
-        entries.append(Entry(source=_Slice(prolog, body[begin:stop], what),
-                             adapter=adapter))
-        pos = stop
-    if body.find(b"</entry", pos) >= 0:
-        return None
+    bounds = [0] + [i for cut in cuts for i in cut] + [len(body)]
+    skeleton = b"<entry/>".join(body[bounds[i]:bounds[i + 1]]
+                                for i in range(0, len(bounds), 2))
+    if len(_ENTRY_TAG_RE.findall(skeleton)) != len(cuts):
+        return None  # a prefixed entry the cuts missed
+    try:
+        head = parse_xml(skeleton, what, _prechecked=True)
+        parse_xml(prolog + b"</feed>", what, _prechecked=True)
+    except pvmex.AtomError:
+        return None  # e.g. a ">" inside the feed's attributes
+    if head.tag != _TAG_FEED or \
+            sum(1 for _ in head.iterchildren(_TAG_ENTRY)) != len(cuts):
+        return None  # some cut is not an Atom entry of the feed
+    entries = [Entry(source=_Slice(prolog, body, begin, end, what),
+                     adapter=adapter) for begin, end in cuts]
     return Feed(etag=etag, adapter=adapter, entries=entries, body=body,
-                what=what)
+                what=what, head=head)
+
+
+def _entry_cuts(body: bytes, pos: int) -> Optional[List[tuple]]:
+    """``(begin, end)`` of each ``<entry>...</entry>`` after ``pos``, or
+    None unless every un-prefixed entry tag is a plain ``<entry>`` and
+    each is closed before the next one starts (none nested)."""
+    cuts = []
+    begin = body.find(b"<entry", pos)
+    while begin >= 0:
+        if body[begin + 6:begin + 7] != b">":
+            return None  # <entry/>, <entry attr=...>, <entryX
+        after = body.find(b"<entry", begin + 7)
+        end = body.rfind(b"</entry>", begin,
+                         after if after >= 0 else len(body))
+        if end < 0:
+            return None  # nested
+        cuts.append((begin, end + len(b"</entry>")))
+        begin = after
+    return cuts
+
+
+#: The root's start tag when it is an un-prefixed ``feed``.
+_FEED_START_RE = re.compile(rb"<feed[\s>]")
+#: A start tag named ``entry``, prefixed or not.
+_ENTRY_TAG_RE = re.compile(rb"<(?:[^\s<>/:]+:)?entry[\s/>]")
+
+
+#: Statuses whose responses have no body (RFC 9110): no feed, no entry.
+_BODILESS_STATUSES = frozenset({c.HTTP_NO_CONTENT, c.HTTP_NOT_MODIFIED})
+#: How much of a body that is not Atom an error message shows.
+_EXCERPT_CHARS = 80
+#: Characters that would break a message across log lines or into
+#: terminal controls.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``):
+    one line in a log whatever a server sent."""
+    return _CONTROL_RE.sub(
+        lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _parse_atom(body, etag, adapter, what) -> tuple:
+    """``(feed, entry)`` of an Atom body, one of them None."""
+    body = _checked_xml(body, what)
+    if len(body) >= LAZY_FEED_BYTES:
+        feed = _split_feed(body, etag, adapter, what)
+        if feed is not None:
+            return feed, None
+    root = parse_xml(body, what, _prechecked=True)
+    if root.tag == _TAG_FEED:
+        return Feed(root, etag=etag, adapter=adapter), None
+    if root.tag == _TAG_ENTRY:
+        return None, Entry(root, etag=etag, adapter=adapter)
+    raise pvmex.AtomError(
+        _("Cannot read %(what)s: it is not an Atom feed or entry (root "
+          "element %(tag)s).") % {"what": what, "tag": root.tag})
 
 
 class Response:
     """One HTTP response from the REST server (SPEC A3).
 
     ``feed`` and ``entry`` are parsed from the Atom body lazily, the first
-    time either is read; a body that is not well-formed Atom raises
-    :class:`~pypvm_tx.exceptions.AtomError` at that point.
+    time either is read; a body that is not well-formed Atom (any entry
+    of a feed included) raises :class:`~pypvm_tx.exceptions.AtomError`
+    at that point, saying what came back.  A response without a body
+    (204, 304) has neither.
     """
 
     def __init__(self, reqmethod: str, reqpath: str, status: int,
@@ -452,51 +507,48 @@ class Response:
 
     @property
     def feed(self) -> Optional[Feed]:
-        """The parsed :class:`Feed`, or None if the body is an entry."""
+        """The parsed :class:`Feed`; None if the body is an entry or there
+        is no body (204, 304)."""
         self._parse()
         return self._feed
 
     @property
     def entry(self) -> Optional[Entry]:
-        """The parsed :class:`Entry`, or None if the body is a feed."""
+        """The parsed :class:`Entry`; None if the body is a feed or there
+        is no body (204, 304)."""
         self._parse()
         return self._entry
 
     def _parse(self):
         if self._parsed:
             return
-        if self.status == c.HTTP_NO_CONTENT and not self.body:
-            if self.reqmethod == "GET":
-                # SPEC A2.1 / section 9: 204 to a GET is an empty feed.
-                self._feed = Feed(etree.Element(_TAG_FEED), etag=self.etag,
-                                  adapter=self.adapter)
-            self._parsed = True
-            return
-        what = _("the response to %(m)s %(p)s") % {
-            "m": self.reqmethod, "p": self.reqpath}
-        if isinstance(self.body, (bytes, bytearray)) and \
-                self.body[:1] == b"<":
-            body = _checked_xml(self.body, what)
-            if body.startswith(_ENTRY_PROLOG):
-                self._entry = _lazy_entry(body, self.etag, self.adapter,
-                                          what)
-            elif len(body) >= LAZY_FEED_BYTES:
-                self._feed = _split_feed(body, self.etag, self.adapter, what)
-            if self._entry is not None or self._feed is not None:
-                self._parsed = True
-                return
-        root = parse_xml(self.body, what=what)
-        if root.tag == _TAG_FEED:
-            self._feed = Feed(root, etag=self.etag, adapter=self.adapter)
-        elif root.tag == _TAG_ENTRY:
-            self._entry = Entry(root, etag=self.etag, adapter=self.adapter)
-        else:
-            raise pvmex.AtomError(
-                _("The response to %(m)s %(p)s is not an Atom feed or entry "
-                  "(root element %(tag)s).") % {
-                    "m": self.reqmethod, "p": self.reqpath, "tag": root.tag},
-                response=self)
+        if self.status not in _BODILESS_STATUSES:
+            what = _("the response to %(m)s %(p)s") % {
+                "m": self.reqmethod, "p": _one_line(str(self.reqpath))}
+            try:
+                self._feed, self._entry = _parse_atom(
+                    self.body, self.etag, self.adapter, what)
+            except pvmex.AtomError as exc:
+                raise pvmex.AtomError(self._what_came_back(exc),
+                                      response=self) from None
         self._parsed = True
+
+    def _what_came_back(self, error: pvmex.AtomError) -> str:
+        """``error``'s message, with what was expected and what came back:
+        the Content-Type and the start of the body, escaped so that a
+        hostile body is one line in a log."""
+        body = self.body or b""
+        if isinstance(body, (bytes, bytearray)):
+            body = bytes(body[:_EXCERPT_CHARS * 4]).decode("utf-8", "replace")
+        content_type = self.headers.get(c.CONTENT_TYPE)
+        return _("%(error)s Expected Atom XML (%(atom)s or %(uom)s); got "
+                 "%(type)s and a body of %(size)d bytes starting "
+                 "'%(start)s'.") % {
+            "error": error, "atom": c.ATOM_TYPE, "uom": c.UOM_TYPE,
+            "type": (_("Content-Type %s") % _one_line(content_type[:100])
+                     if content_type else _("no Content-Type")),
+            "size": len(self.body or b""),
+            "start": _one_line(body[:_EXCERPT_CHARS])}
 
     @property
     def server_message(self) -> Optional[str]:

@@ -417,11 +417,25 @@ class EntryWrapper(Wrapper):
     def _wrap_entry(cls, entry: adp.Entry, etag: Optional[str] = None
                     ) -> "EntryWrapper":
         """Wrap one entry; on the base class, as the registered subclass
-        of its schema type (read without parsing the entry)."""
+        of its object element's type.
+
+        An entry with no object element in its ``<content>``, or with no
+        UUID (neither ``<id>`` nor ``Metadata/Atom/AtomID``), cannot be
+        wrapped: AtomError now, not in whatever uses the wrapper later.
+        """
+        if entry.schema_type is None:
+            raise pvmex.AtomError(_(
+                "The Atom entry %s cannot be wrapped: its <content> holds "
+                "no object element.") % (entry.uuid,))
         wrapper_class = cls
         if cls is EntryWrapper:
             wrapper_class = _ENTRY_CLASSES.get(entry.schema_type, cls)
-        return wrapper_class(entry, etag=etag)
+        wrapper = wrapper_class(entry, etag=etag)
+        if not wrapper.uuid:
+            raise pvmex.AtomError(_(
+                "The Atom entry of %s cannot be wrapped: it has no UUID "
+                "(no <id>, no Metadata/Atom/AtomID).") % entry.schema_type)
+        return wrapper
 
     @classmethod
     def wrap(cls, response_or_entry, etag: Optional[str] = None
@@ -429,8 +443,10 @@ class EntryWrapper(Wrapper):
         """Wrap a Response or an Entry (SPEC W1.1).
 
         A response holding a feed gives a list, each wrapper with its
-        entry's own etag (an empty list for 204); a single entry gives one
-        wrapper with ``etag`` or else the response's ETag.
+        entry's own etag (an empty list for 204, the empty feed); a
+        single entry gives one wrapper with ``etag`` or else the
+        response's ETag.  A body that is not Atom, an entry that cannot
+        be wrapped, or a 304 (nothing to wrap) raise AtomError.
         """
         if isinstance(response_or_entry, adp.Response):
             resp = response_or_entry
@@ -438,7 +454,12 @@ class EntryWrapper(Wrapper):
                 return [cls._wrap_entry(entry) for entry in resp.feed.entries]
             if resp.entry is not None:
                 return cls._wrap_entry(resp.entry, etag=etag or resp.etag)
-            return []
+            if resp.status == c.HTTP_NO_CONTENT:
+                return []  # SPEC A2.1: a 204 to a feed GET is an empty feed
+            raise pvmex.AtomError(
+                _("The response to %(m)s %(p)s (HTTP %(s)s) holds nothing "
+                  "to wrap.") % {"m": resp.reqmethod, "p": resp.reqpath,
+                                 "s": resp.status}, response=resp)
         if isinstance(response_or_entry, adp.Entry):
             return cls._wrap_entry(response_or_entry, etag=etag)
         raise TypeError(_("EntryWrapper.wrap takes an adapter Response or "

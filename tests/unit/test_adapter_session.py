@@ -518,7 +518,7 @@ def test_a2_1_204_is_an_empty_feed(server):
                          if p.method == "GET" else None)
     resp = adp.read("LogicalPartition")
     assert resp.status == 204
-    assert resp.feed is not None and resp.feed.entries == []
+    assert resp.feed is None and resp.entry is None  # A3 rev 2: no body
 
 
 def test_a2_1_href_goes_to_the_session_host_only(server):

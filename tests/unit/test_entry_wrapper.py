@@ -442,31 +442,33 @@ def test_w3_element_wrapper_wrap_checks_type():
 
 
 def test_w1_1_wrapping_a_large_feed_parses_no_entry():
-    """W1.1/A3: wrap picks the class and reads uuid/etag/href without
-    parsing any entry; an entry is parsed when its element is first used."""
+    """W1.1/A3: wrap picks the class and reads uuid/etag/href (parsed from
+    each entry's head) without parsing any entry's element; an entry's
+    element is parsed when first used."""
     entries = [("%08d-0000-4000-8000-000000000000" % i, str(i), "vm%d" % i)
                for i in range(400)]  # large enough for per-entry laziness
     resp = feed_response(entries)
+    wrappers = ewrap.EntryWrapper.wrap(resp)
+    assert [type(w) for w in wrappers] == [lpar.LPAR] * 400
+    assert [(w.uuid, w.etag) for w in wrappers] == [
+        (u, e) for u, e, _ in entries]
+    assert wrappers[7].href == lpar_href(entries[7][0])
+    assert all(w.entry._element is None for w in wrappers)
     with mock.patch.object(adp, "parse_xml", wraps=adp.parse_xml) as parse:
-        wrappers = ewrap.EntryWrapper.wrap(resp)
-        assert [type(w) for w in wrappers] == [lpar.LPAR] * 400
-        assert [(w.uuid, w.etag) for w in wrappers] == [
-            (u, e) for u, e, _ in entries]
-        assert wrappers[7].href == lpar_href(entries[7][0])
-        assert parse.call_count == 0
         assert wrappers[7].name == "vm7"
         assert parse.call_count == 1
 
 
-def test_w1_1_entry_without_content_fails_clearly_on_use():
-    """W1.1: an entry with no content element wraps, and says so when used."""
+def test_w1_1_entry_without_content_fails_clearly_at_wrap():
+    """W1.1 / A3 rev 2: an entry with no content element does not wrap:
+    AtomError at wrap(), naming the entry, not later when it is used."""
+    from pypvm_tx import exceptions as pvmex
     body = ('<entry xmlns="%s"><id>%s</id><link rel="SELF" href="%s"/>'
             '</entry>') % (c.ATOM_NS, U1, lpar_href(U1))
-    wrapper = ewrap.EntryWrapper.wrap(
-        adp.Response("GET", "/p", 200, "OK", {"ETag": "1"}, body=body))
-    assert wrapper.uuid == U1
-    with pytest.raises(ValueError, match="no content element"):
-        wrapper.element
+    with pytest.raises(pvmex.AtomError, match="no object element") as info:
+        ewrap.EntryWrapper.wrap(
+            adp.Response("GET", "/p", 200, "OK", {"ETag": "1"}, body=body))
+    assert U1 in str(info.value)
 
 
 def test_w1_4_update_without_etag_is_refused_not_sent_blind(adapter):

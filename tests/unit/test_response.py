@@ -50,11 +50,14 @@ def test_a3_headers_are_case_insensitive():
     assert resp.etag == "5"
 
 
-def test_a3_204_to_a_get_is_an_empty_feed():
-    """A2.1/§9: a 204 to a feed GET has no body and means an empty feed."""
+def test_a3_204_to_a_get_has_no_feed_and_wraps_empty():
+    """A3 rev 2: a 204 has no body: feed and entry are None; A2.1/§9: to a
+    feed GET it means an empty feed, which wrap() gives as []."""
+    from pypvm_tx.wrappers import entry_wrapper as ewrap
     resp = _resp(b"", status=204)
     assert resp.entry is None
-    assert resp.feed is not None and resp.feed.entries == []
+    assert resp.feed is None
+    assert ewrap.EntryWrapper.wrap(resp) == []
 
 
 def test_a3_parsing_is_lazy():
