@@ -427,18 +427,6 @@ _ENTRY_TAG_RE = re.compile(rb"<(?:[^\s<>/:]+:)?entry[\s/>]")
 _BODILESS_STATUSES = frozenset({c.HTTP_NO_CONTENT, c.HTTP_NOT_MODIFIED})
 #: How much of a body that is not Atom an error message shows.
 _EXCERPT_CHARS = 80
-#: Characters that would break a message across log lines or into
-#: terminal controls.
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    """``text`` with control characters escaped (``\\n``, ``\\x1b``):
-    one line in a log whatever a server sent."""
-    return _CONTROL_RE.sub(
-        lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
 def _parse_atom(body, etag, adapter, what) -> tuple:
     """``(feed, entry)`` of an Atom body, one of them None."""
     body = _checked_xml(body, what)
@@ -524,7 +512,7 @@ class Response:
             return
         if self.status not in _BODILESS_STATUSES:
             what = _("the response to %(m)s %(p)s") % {
-                "m": self.reqmethod, "p": _one_line(str(self.reqpath))}
+                "m": self.reqmethod, "p": pvmex.printable(str(self.reqpath))}
             try:
                 self._feed, self._entry = _parse_atom(
                     self.body, self.etag, self.adapter, what)
@@ -545,10 +533,10 @@ class Response:
                  "%(type)s and a body of %(size)d bytes starting "
                  "'%(start)s'.") % {
             "error": error, "atom": c.ATOM_TYPE, "uom": c.UOM_TYPE,
-            "type": (_("Content-Type %s") % _one_line(content_type[:100])
+            "type": (_("Content-Type %s") % pvmex.printable(content_type[:100])
                      if content_type else _("no Content-Type")),
             "size": len(self.body or b""),
-            "start": _one_line(body[:_EXCERPT_CHARS])}
+            "start": pvmex.printable(body[:_EXCERPT_CHARS])}
 
     @property
     def server_message(self) -> Optional[str]:
@@ -593,7 +581,7 @@ _ACCEPT_ANY = "%s, %s" % (c.ATOM_TYPE, c.UOM_TYPE)
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
 #: Control characters (C0 and DEL): refused anywhere in a request target
 #: or a header value, so no value can split or smuggle a request.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_REFUSED_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _xml_escape(text: str) -> str:
@@ -615,7 +603,7 @@ def _env_ca_bundle() -> Optional[str]:
 def _checked_target(target: str) -> str:
     """``target`` percent-encoded as ``requests`` does (blanks, non-ASCII),
     after refusing any control character in it."""
-    if _CONTROL_RE.search(target):
+    if _REFUSED_CHARS_RE.search(target):
         raise ValueError(_("Refusing to send a request to %s: the path or "
                            "query contains a control character.")
                          % pvmex.printable(target))
@@ -629,7 +617,7 @@ def _checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
             raise TypeError(_("Header %(name)s must be a string, not "
                               "%(type)s.") % {"name": name,
                                               "type": type(value).__name__})
-        if _CONTROL_RE.search(value) or not value.isascii():
+        if _REFUSED_CHARS_RE.search(value) or not value.isascii():
             raise ValueError(_("Refusing to send header %s: its value holds "
                                "a control or non-ASCII character.") % name)
     return headers
@@ -681,7 +669,7 @@ class Session:
         if port is None:
             port = (c.DEFAULT_HTTPS_PORT if protocol == "https"
                     else c.DEFAULT_HTTP_PORT)
-        if _CONTROL_RE.search(host) or "/" in host or "@" in host:
+        if _REFUSED_CHARS_RE.search(host) or "/" in host or "@" in host:
             raise ValueError(_("Invalid host %s.") % pvmex.printable(host))
         self.host = host
         self.port = int(port)
