@@ -12,6 +12,12 @@ refuses DOCTYPE declarations outright (so no entity expansion, no
 with an lxml parser that also has entity resolution, DTD loading and
 network access switched off.  Bodies over :data:`MAX_XML_BYTES` are
 refused before parsing so a hostile server cannot exhaust memory.
+
+A response's body is parsed whole, once, when its ``feed`` or ``entry``
+is first read (libxml2 reads a 1,000-LPAR feed in about 0.1 ms per
+entry): an entry's identity -- its UUID, the lock key; its etag, SELF
+link and object type -- is what the parser reads, and a malformed entry
+fails there, not later in whatever thread uses it.
 """
 
 import logging as std_logging
@@ -68,18 +74,13 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def parse_xml(body, what: str = "XML", *,
-              _prechecked: bool = False) -> etree._Element:
+def parse_xml(body, what: str = "XML") -> etree._Element:
     """Parse ``body`` (bytes or str) safely and return its root element.
-
-    ``_prechecked`` is for this module only: ``body`` is cut from bytes
-    that already passed :func:`_checked_xml`, so it is not scanned again.
 
     :raises AtomError: the body is empty, too large, declares a DOCTYPE,
         or is not well-formed.
     """
-    if not _prechecked:
-        body = _checked_xml(body, what)
+    body = _checked_xml(body, what)
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
@@ -137,42 +138,6 @@ def _not_well_formed(what: str, error) -> pvmex.AtomError:
             "what": what, "err": error})
 
 
-class _NoTree:
-    """A parser target that builds no tree (libxml2 then only reads and
-    checks the body: a third of the cost of a parse) and notes whether
-    it met a processing instruction."""
-
-    plain = True
-
-    def pi(self, target, data):
-        self.plain = False
-
-    def close(self):
-        return self.plain
-
-
-def _check_well_formed(body: bytes, what: str) -> bool:
-    """Raise AtomError unless ``body`` (checked by :func:`_checked_xml`)
-    is well-formed XML, namespaces included, as :func:`parse_xml` would
-    find it.  Returns whether its markup is plain: no processing
-    instruction, comment or CDATA section, so that every ``<`` in it
-    starts a tag."""
-    parser = etree.XMLParser(target=_NoTree(), resolve_entities=False,
-                             no_network=True, load_dtd=False,
-                             huge_tree=False)
-    try:
-        plain = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
-        raise _not_well_formed(what, exc) from None
-    # Without a tree, libxml2 reports a namespace error (an undeclared
-    # prefix) in the log only; the tree parser raises it.
-    errors = parser.error_log.filter_from_errors()
-    if errors:
-        raise _not_well_formed(what, errors[0].message)
-    # Comments and CDATA sections start "<!"; "!" (one memchr) is rare.
-    return plain and not (b"!" in body and b"<!" in body)
-
-
 def _text(element: Optional[etree._Element]) -> Optional[str]:
     """The element's text as parsed (CDATA and character references
     resolved, comments skipped), stripped; None if absent or blank."""
@@ -206,105 +171,22 @@ def _identity(entry: etree._Element) -> tuple:
             etree.QName(obj).localname if obj is not None else None)
 
 
-class _Slice:
-    """One ``<entry>`` of a large feed: where it is in the feed's body,
-    parsed when needed.
-
-    ``prolog`` is the feed's start tag, so the entry parses with the
-    namespace declarations it inherits.  Slices are cut only by
-    :func:`_split_feed`, from a checked, well-formed body of plain
-    markup, so they parse.
-    """
-
-    __slots__ = ("prolog", "body", "begin", "end", "what")
-
-    def __init__(self, prolog: bytes, body: bytes, begin: int, end: int,
-                 what: str):
-        self.prolog = prolog
-        self.body = body
-        self.begin = begin
-        self.end = end
-        self.what = what
-
-    def _parse(self, data: bytes) -> etree._Element:
-        return parse_xml(self.prolog + data + b"</feed>", self.what,
-                         _prechecked=True)[0]
-
-    def parse(self) -> etree._Element:
-        return self._parse(self.body[self.begin:self.end])
-
-    def head(self) -> Optional[etree._Element]:
-        """The entry parsed up to the start tag of its content's object
-        element (the children before ``<content>``, and the content with
-        that element, emptied): where the identity is, at a fraction of
-        the cost.  None when the entry does not cut there."""
-        body = self.body
-        found = body.find(b"<content", self.begin, self.end)
-        match = _CONTENT_HEAD_RE.match(body, found, self.end) \
-            if found >= 0 else None
-        if match is None:
-            return None
-        cut = match.end()
-        close = b"" if body[cut - 2:cut] == b"/>" else \
-            b"</%s>" % match.group(1)
-        try:
-            return self._parse(body[self.begin:cut] + close +
-                               b"</content></entry>")
-        except pvmex.AtomError:
-            return None
-
-
-#: ``<content ...>`` and the start tag of its first element (group 1 its
-#: name), with only text between them.
-_CONTENT_HEAD_RE = re.compile(rb"<content[^>]*>[^<]*<([\w.:-]+)[^>]*>")
-
-
-_lazy_lock = threading.Lock()
-
-
 class Entry:
     """One Atom ``<entry>``: its identity, SELF link, etag and content.
 
-    ``etag`` is the response's ETag header for a single-entry response,
-    or the entry's own ``<etag:etag>`` inside a feed.
-
-    ``uuid``, ``href``, ``etag`` and ``schema_type`` are read by the XML
-    parser when the entry is made.  An entry of a large feed may be made
-    from its bytes (``source``): its identity is then parsed from the
-    entry's head, and its ``element`` only when first used, so a FeedTask
-    parses each entry in the worker that handles it while other workers
-    wait on the network.
+    ``uuid``, ``href``, ``etag`` and ``schema_type`` (the local name of
+    the content's object element, which picks the wrapper class) are
+    read from the parsed ``element`` when the entry is made.  ``etag`` is
+    the response's ETag header for a single-entry response, or the
+    entry's own ``<etag:etag>`` inside a feed.
     """
 
-    def __init__(self, element: Optional[etree._Element] = None,
-                 etag: Optional[str] = None, adapter=None,
-                 source: Optional[_Slice] = None):
-        if element is None and source is None:
-            raise ValueError(_("An Entry needs an element or its bytes."))
-        self._element = element
-        self._source = source
+    def __init__(self, element: etree._Element, etag: Optional[str] = None,
+                 adapter=None):
+        self.element = element
         self.adapter = adapter
-        if element is None:
-            head = source.head()
-            found = _identity(head) if head is not None else (None,)
-            if None in found:  # a later child might hold what is missing
-                found = _identity(self.element)
-        else:
-            found = _identity(element)
-        self.uuid, self.href, own_etag, self.schema_type = found
+        self.uuid, self.href, own_etag, self.schema_type = _identity(element)
         self.etag = etag if etag is not None else own_etag
-
-    @property
-    def element(self) -> etree._Element:
-        """The ``<entry>`` element (parsed on first use)."""
-        element = self._element
-        if element is None:
-            parsed = self._source.parse()
-            with _lazy_lock:  # two threads may race: one element wins
-                if self._element is None:
-                    self._element = parsed
-                element = self._element
-        return element
 
     @property
     def title(self) -> Optional[str]:
@@ -317,110 +199,17 @@ class Entry:
 
 
 class Feed:
-    """An Atom ``<feed>``: its SELF link, etag and entries.
+    """An Atom ``<feed>``: its SELF link, etag and entries."""
 
-    Built either from the parsed ``element``, or (by :class:`Response`,
-    for a large feed) from the ``body``, its ``head`` (the feed with its
-    entries left out, parsed) and its entries; the ``element`` of the
-    latter is parsed only if asked for.
-    """
-
-    def __init__(self, element: Optional[etree._Element] = None,
-                 etag: Optional[str] = None, adapter=None,
-                 entries: Optional[List[Entry]] = None, body=None,
-                 what: str = "XML", head: Optional[etree._Element] = None):
-        self._element = element
-        self._body = body
-        self._what = what
+    def __init__(self, element: etree._Element, etag: Optional[str] = None,
+                 adapter=None):
+        self.element = element
         self.etag = etag
         self.adapter = adapter
-        if entries is None:
-            entries = [Entry(entry, adapter=adapter)
-                       for entry in element.iterchildren(_TAG_ENTRY)]
-        self.entries: List[Entry] = entries
-        self.href = _self_href(element if element is not None else head)
-
-    @property
-    def element(self) -> etree._Element:
-        if self._element is None:
-            self._element = parse_xml(self._body, what=self._what)
-        return self._element
-
-
-#: Feeds smaller than this are parsed whole at once (splitting is not
-#: worth it); so are single entries.
-LAZY_FEED_BYTES = 64 * 1024
-
-#: An XML declaration, after an optional UTF-8 byte order mark and blanks.
-_DECLARATION_RE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[^>]*\?>")
-
-
-def _split_feed(body: bytes, etag, adapter, what) -> Optional[Feed]:
-    """A :class:`Feed` whose entries are parsed lazily, or None when the
-    body is not in the form this handles (the caller then parses it
-    whole): a well-formed ``<feed>`` of plain markup (see
-    :func:`_check_well_formed`) whose entries are un-prefixed,
-    attribute-less, non-nested ``<entry>`` children.
-
-    What the bytes suggest, the parser confirms: the whole body is
-    checked well-formed first (so a malformed entry fails here, not in a
-    worker); in plain markup every ``<`` starts a tag, so the entries'
-    tags are found in the bytes; the feed with each entry cut down to
-    ``<entry/>`` is parsed to confirm that the cuts are exactly its Atom
-    entries; each entry's identity is parsed from its head (:class:`Entry`).
-    """
-    declaration = _DECLARATION_RE.match(body)
-    start = declaration.end() if declaration else 0
-    start = body.find(b"<", start)
-    prolog = body[start:body.find(b">", start) + 1]
-    if not _FEED_START_RE.match(prolog) or prolog.endswith(b"/>") or \
-            not _check_well_formed(body, what):
-        return None
-    cuts = _entry_cuts(body, start + len(prolog))
-    if cuts is None:
-        return None
-    bounds = [0] + [i for cut in cuts for i in cut] + [len(body)]
-    skeleton = b"<entry/>".join(body[bounds[i]:bounds[i + 1]]
-                                for i in range(0, len(bounds), 2))
-    if len(_ENTRY_TAG_RE.findall(skeleton)) != len(cuts):
-        return None  # a prefixed entry the cuts missed
-    try:
-        head = parse_xml(skeleton, what, _prechecked=True)
-        parse_xml(prolog + b"</feed>", what, _prechecked=True)
-    except pvmex.AtomError:
-        return None  # e.g. a ">" inside the feed's attributes
-    if head.tag != _TAG_FEED or \
-            sum(1 for _ in head.iterchildren(_TAG_ENTRY)) != len(cuts):
-        return None  # some cut is not an Atom entry of the feed
-    entries = [Entry(source=_Slice(prolog, body, begin, end, what),
-                     adapter=adapter) for begin, end in cuts]
-    return Feed(etag=etag, adapter=adapter, entries=entries, body=body,
-                what=what, head=head)
-
-
-def _entry_cuts(body: bytes, pos: int) -> Optional[List[tuple]]:
-    """``(begin, end)`` of each ``<entry>...</entry>`` after ``pos``, or
-    None unless every un-prefixed entry tag is a plain ``<entry>`` and
-    each is closed before the next one starts (none nested)."""
-    cuts = []
-    begin = body.find(b"<entry", pos)
-    while begin >= 0:
-        if body[begin + 6:begin + 7] != b">":
-            return None  # <entry/>, <entry attr=...>, <entryX
-        after = body.find(b"<entry", begin + 7)
-        end = body.rfind(b"</entry>", begin,
-                         after if after >= 0 else len(body))
-        if end < 0:
-            return None  # nested
-        cuts.append((begin, end + len(b"</entry>")))
-        begin = after
-    return cuts
-
-
-#: The root's start tag when it is an un-prefixed ``feed``.
-_FEED_START_RE = re.compile(rb"<feed[\s>]")
-#: A start tag named ``entry``, prefixed or not.
-_ENTRY_TAG_RE = re.compile(rb"<(?:[^\s<>/:]+:)?entry[\s/>]")
+        self.href = _self_href(element)
+        self.entries: List[Entry] = [
+            Entry(entry, adapter=adapter)
+            for entry in element.iterchildren(_TAG_ENTRY)]
 
 
 #: Statuses whose responses have no body (RFC 9110): no feed, no entry.
@@ -429,12 +218,7 @@ _BODILESS_STATUSES = frozenset({c.HTTP_NO_CONTENT, c.HTTP_NOT_MODIFIED})
 _EXCERPT_CHARS = 80
 def _parse_atom(body, etag, adapter, what) -> tuple:
     """``(feed, entry)`` of an Atom body, one of them None."""
-    body = _checked_xml(body, what)
-    if len(body) >= LAZY_FEED_BYTES:
-        feed = _split_feed(body, etag, adapter, what)
-        if feed is not None:
-            return feed, None
-    root = parse_xml(body, what, _prechecked=True)
+    root = parse_xml(body, what)
     if root.tag == _TAG_FEED:
         return Feed(root, etag=etag, adapter=adapter), None
     if root.tag == _TAG_ENTRY:
@@ -532,7 +316,8 @@ class Response:
         return _("%(error)s Expected Atom XML (%(atom)s or %(uom)s); got "
                  "%(type)s and a body of %(size)d bytes starting "
                  "'%(start)s'.") % {
-            "error": error, "atom": c.ATOM_TYPE, "uom": c.UOM_TYPE,
+            "error": pvmex.printable(error), "atom": c.ATOM_TYPE,
+            "uom": c.UOM_TYPE,
             "type": (_("Content-Type %s") % pvmex.printable(content_type[:100])
                      if content_type else _("no Content-Type")),
             "size": len(self.body or b""),

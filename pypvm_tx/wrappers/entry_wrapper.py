@@ -382,9 +382,7 @@ class EntryWrapper(Wrapper):
             raise ValueError(_("An EntryWrapper needs an Atom entry or an "
                                "object element."))
         self.entry = entry
-        # For a wrapped entry the object element is found on first use, so
-        # an entry that is never looked at (the reply to a FeedTask's POST)
-        # is never parsed.
+        # For a wrapped entry the object element is looked up on first use.
         self._element = element
         self._etag = etag if etag is not None else (
             entry.etag if entry is not None else None)

@@ -441,20 +441,19 @@ def test_w3_element_wrapper_wrap_checks_type():
         vios.VSCSIMapping.wrap("<VirtualSCSIMapping/>")
 
 
-def test_w1_1_wrapping_a_large_feed_parses_no_entry():
-    """W1.1/A3: wrap picks the class and reads uuid/etag/href (parsed from
-    each entry's head) without parsing any entry's element; an entry's
-    element is parsed when first used."""
+def test_w1_1_wrapping_a_large_feed_parses_it_once():
+    """W1.1/A3: wrap parses a large feed's body once, whole, and reads
+    every entry's class, uuid, etag and href from it; using an entry's
+    element parses nothing more."""
     entries = [("%08d-0000-4000-8000-000000000000" % i, str(i), "vm%d" % i)
-               for i in range(400)]  # large enough for per-entry laziness
+               for i in range(400)]
     resp = feed_response(entries)
-    wrappers = ewrap.EntryWrapper.wrap(resp)
-    assert [type(w) for w in wrappers] == [lpar.LPAR] * 400
-    assert [(w.uuid, w.etag) for w in wrappers] == [
-        (u, e) for u, e, _ in entries]
-    assert wrappers[7].href == lpar_href(entries[7][0])
-    assert all(w.entry._element is None for w in wrappers)
     with mock.patch.object(adp, "parse_xml", wraps=adp.parse_xml) as parse:
+        wrappers = ewrap.EntryWrapper.wrap(resp)
+        assert [type(w) for w in wrappers] == [lpar.LPAR] * 400
+        assert [(w.uuid, w.etag) for w in wrappers] == [
+            (u, e) for u, e, _ in entries]
+        assert wrappers[7].href == lpar_href(entries[7][0])
         assert wrappers[7].name == "vm7"
         assert parse.call_count == 1
 

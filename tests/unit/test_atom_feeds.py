@@ -1,14 +1,9 @@
-"""Lazy Atom parsing of large feeds (SPEC A3, A4).
+"""Atom feeds, large and unusual (SPEC A3, A4).
 
-A large feed is checked well-formed whole, split into its entries'
-bytes, and each entry's identity (uuid, href, etag, schema type) is
-parsed from its head; its element is parsed only when needed.  Small
-feeds and single entries are parsed at once.  Whatever the path, the
-values are those of a full parse, and the A4 checks apply to the whole
-body before anything is split.  (See also test_parser_true_identity.)
+A body is parsed whole, once, when its feed or entry is first read;
+the values are those of a plain lxml parse, and the A4 checks apply to
+the whole body.  (See also test_parser_true_identity.)
 """
-
-import concurrent.futures
 
 import pytest
 from lxml import etree
@@ -35,16 +30,12 @@ def _eager(body):
     return adapter.parse_xml(body)
 
 
-@pytest.mark.parametrize("name, lazy", [("lpar_feed.xml", False),
-                                        ("lpar_feed_etags.xml", True)])
-def test_a3_large_feed_entries_match_a_full_parse(name, lazy):
-    """A3: a split feed gives the same entries, UUIDs, SELF links, etags
-    and content as parsing the whole body, without parsing an entry's
-    element until asked -- unless its head lacks part of its identity
-    (lpar_feed.xml has no per-entry etags, which a child after the content
-    could hold: those entries are parsed at once)."""
+@pytest.mark.parametrize("name", ["lpar_feed.xml", "lpar_feed_etags.xml"])
+def test_a3_large_feed_entries_match_a_full_parse(name):
+    """A3: a large feed gives the entries, UUIDs, SELF links, etags and
+    content of a plain lxml parse of the body."""
     body = _capture(name)
-    assert len(body) >= adapter.LAZY_FEED_BYTES
+    assert len(body) > 64 * 1024  # where a byte-level path used to start
     feed = _resp(body, etag="1").feed
     full = _eager(body).findall(ATOM + "entry")
     assert len(feed.entries) == len(full)
@@ -55,7 +46,6 @@ def test_a3_large_feed_entries_match_a_full_parse(name, lazy):
         assert entry.etag == (etag.text.strip() if etag is not None
                               else None)
         assert entry.schema_type == "LogicalPartition"
-        assert (entry._element is None) is lazy  # parsed only if needed
         assert etree.tostring(entry.content) == etree.tostring(
             element.find(ATOM + "content")[0])
     assert feed.etag == "1"
@@ -63,28 +53,17 @@ def test_a3_large_feed_entries_match_a_full_parse(name, lazy):
     assert len(feed.element.findall(ATOM + "entry")) == len(full)
 
 
-def test_a3_single_entry_is_parsed_at_once():
-    """A3: a single-entry body is parsed when resp.entry is read (splitting
-    one entry does not pay); uuid, href, etag (header) and schema type are
-    the parsed ones."""
+def test_a3_single_entry_identity():
+    """A3: a single entry's uuid, href, etag (the header) and schema type
+    are the parsed ones."""
     body = _capture("vios_entry.xml")
     entry = _resp(body, etag="378412626").entry
-    assert entry._element is not None
     assert entry.uuid == "14B854F7-42CE-4FF0-BD57-1D117054E701"
     assert entry.href.endswith(
         "/VirtualIOServer/14B854F7-42CE-4FF0-BD57-1D117054E701")
     assert entry.etag == "378412626"
     assert entry.schema_type == "VirtualIOServer"
     assert entry.content.tag == "{%s}VirtualIOServer" % c.UOM_NS
-    assert entry.element is entry.element
-
-
-def test_a3_lazy_element_is_one_object_across_threads():
-    """A3: threads racing to parse one entry all get the same element."""
-    entry = _resp(_capture("lpar_feed_etags.xml")).feed.entries[3]
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        elements = list(pool.map(lambda _: entry.element, range(32)))
-    assert all(e is elements[0] for e in elements)
 
 
 def test_a3_broken_entry_raises_atom_error_at_once():
@@ -97,33 +76,31 @@ def test_a3_broken_entry_raises_atom_error_at_once():
         _ = _resp(broken).feed
 
 
-@pytest.mark.parametrize("change, lazy", [
-    ((b"<entry>", b"<entry xml:lang='en'>"), False),   # entry attributes
-    ((b"<entry>", b"<atom:entry xmlns:atom='%s'>" % c.ATOM_NS.encode()),
-     False),                                           # a prefixed entry
-    ((b"<link ", b"<!-- c --><link "), False),         # a comment
-    ((b"<id>", b"<?pi x?><id>"), False),               # a processing instr.
-    ((b"<id>", b"<id><![CDATA[]]>"), False),           # a CDATA section
-    ((b'<feed xmlns="http://www.w3.org/2005/Atom"',
-      b"<feed xmlns='http://www.w3.org/2005/Atom'"), True),  # other quoting
-    ((b'<feed xmlns="http://www.w3.org/2005/Atom"',
-      b'<feed a=">" xmlns="http://www.w3.org/2005/Atom"'), False),
+@pytest.mark.parametrize("old, new", [
+    (b"<entry>", b"<entry xml:lang='en'>"),            # entry attributes
+    (b"<entry>", b"<atom:entry xmlns:atom='%s'>" % c.ATOM_NS.encode()),
+    (b"<link ", b"<!-- c --><link "),                   # a comment
+    (b"<id>", b"<?pi x?><id>"),                         # a processing instr.
+    (b"<id>", b"<id><![CDATA[]]>"),                     # a CDATA section
+    (b'<feed xmlns="http://www.w3.org/2005/Atom"',
+     b"<feed xmlns='http://www.w3.org/2005/Atom'"),     # other quoting
+    (b'<feed xmlns="http://www.w3.org/2005/Atom"',
+     b'<feed a=">" xmlns="http://www.w3.org/2005/Atom"'),
 ])
-def test_a3_unusual_feeds_are_parsed_whole(change, lazy):
-    """A3: a feed not in the plain form is parsed whole, with the same
-    result."""
-    old, new = change
+def test_a3_unusual_feeds_give_the_same_entries(old, new):
+    """A3: a feed written unusually (but well-formed) gives the same
+    entries."""
     body = _capture("lpar_feed_etags.xml").replace(old, new, 1)
     if old == b"<entry>":  # every entry alike
         body = body.replace(old, new).replace(
             b"</entry>", b"</" + new[1:new.index(b" ")] + b">")
     feed = _resp(body).feed
-    assert all((e._element is None) is lazy for e in feed.entries)
     assert len(feed.entries) == 17
     assert feed.entries[0].uuid == "4AC82E78-8EFF-4BAA-87C9-6B243D0C1359"
+    assert {e.schema_type for e in feed.entries} == {"LogicalPartition"}
 
 
-def test_a4_checks_apply_to_the_whole_body_before_splitting():
+def test_a4_checks_apply_to_the_whole_body():
     """A4: a DOCTYPE anywhere in a large feed is refused at once."""
     body = _capture("lpar_feed_etags.xml")
     cut = body.find(b"<entry>", 2000)
@@ -133,7 +110,7 @@ def test_a4_checks_apply_to_the_whole_body_before_splitting():
 
 
 def test_a3_truncated_large_feed_raises_at_once():
-    """A3: a large feed cut short is not split; it fails to parse."""
+    """A3: a large feed cut short fails to parse, at once."""
     body = _capture("lpar_feed_etags.xml")
     with pytest.raises(pvmex.AtomError, match="not well-formed"):
         _ = _resp(body[:-2000]).feed
