@@ -1,4 +1,4 @@
-"""``python -m pypvm_tx``: the ``pypvm-tx`` command line (SPEC E3)."""
+"""``python -m pypvm_tx``: the ``pypvm-tx`` command line."""
 
 import sys
 

@@ -4,7 +4,7 @@ the HTTP ``Session`` and ``Adapter``.
 This is the bottom layer of pypvm_tx.  It knows HTTP and Atom; it knows
 nothing of LPARs, VIOSes or transactions.
 
-Parsing (SPEC A3, A4)
+Parsing
 ---------------------
 Every XML body this library reads goes through :func:`parse_xml`, which
 refuses DOCTYPE declarations outright (so no entity expansion, no
@@ -85,7 +85,7 @@ def parse_xml(body, what: str = "XML") -> etree._Element:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise _not_well_formed(what, exc) from None
-    if root.getroottree().docinfo.doctype:  # belt and braces (A4)
+    if root.getroottree().docinfo.doctype:  # belt and braces
         raise pvmex.AtomError(
             _("Refusing to parse %s: DOCTYPE and ENTITY declarations are "
               "not allowed.") % what)
@@ -93,7 +93,7 @@ def parse_xml(body, what: str = "XML") -> etree._Element:
 
 
 def _checked_xml(body, what: str) -> bytes:
-    """``body`` as bytes, after the checks of :func:`parse_xml` (A4)."""
+    """``body`` as bytes, after the checks of :func:`parse_xml`."""
     if isinstance(body, str):
         body = body.encode("utf-8")
     if not isinstance(body, (bytes, bytearray)):
@@ -229,7 +229,7 @@ def _parse_atom(body, etag, adapter, what) -> tuple:
 
 
 class Response:
-    """One HTTP response from the REST server (SPEC A3).
+    """One HTTP response from the REST server.
 
     ``feed`` and ``entry`` are parsed from the Atom body lazily, the first
     time either is read; a body that is not well-formed Atom (any entry
@@ -345,7 +345,7 @@ class Response:
 
 
 # ---------------------------------------------------------------------------
-# HTTP: Session (SPEC A1) and Adapter (SPEC A2)
+# HTTP: Session and Adapter
 # ---------------------------------------------------------------------------
 #
 # A Session sends every request through one :class:`_transport.Transport`,
@@ -409,7 +409,7 @@ def _checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
 
 
 class Session:
-    """A logged-on connection to one PowerVM REST server (SPEC A1).
+    """A logged-on connection to one PowerVM REST server.
 
     :param host: server host name or address.
     :param username: user to log on as.
@@ -681,7 +681,7 @@ class Session:
 class _Attempts:
     """The tries of one :meth:`Session.request`, on the one retry loop:
     retries of an idempotent request, re-logons after 401, and when to
-    give up (A1.4, A1.7, A1.10)."""
+    give up."""
 
     def __init__(self, session, method, path, body, headers, timeout,
                  adapter, relogon):
@@ -837,7 +837,7 @@ def _payload(data):
 
 
 class Adapter:
-    """REST operations on PowerVM objects over a :class:`Session` (SPEC A2).
+    """REST operations on PowerVM objects over a :class:`Session`.
 
     Every method returns a :class:`Response` whose ``adapter`` is this
     Adapter; statuses of 400 and above raise

@@ -1,4 +1,4 @@
-"""Facts of the PowerVM REST protocol (SPEC section 9) in one place.
+"""Facts of the PowerVM REST protocol in one place.
 
 Everything that is spelled the same on the client, the wrappers and the
 emulator lives here, so that a typo cannot make the two sides disagree.

@@ -1,4 +1,4 @@
-"""The exceptions pypvm_tx raises (SPEC section 5).
+"""The exceptions pypvm_tx raises.
 
 Every message is built through :func:`pypvm_tx.i18n._` and never contains
 credentials: a response's request headers and request body are kept on

@@ -1,9 +1,9 @@
-"""Per-UUID locks for entry transactions (SPEC T7, T1.2, T1.8).
+"""Per-UUID locks for entry transactions.
 
 Two pieces live here:
 
 * The **held record**: which entry UUIDs the current thread holds (or
-  has inherited from the thread that submitted its work, see T6).  A
+  has inherited from the thread that submitted its work).  A
   nested transaction on a UUID in the record runs without locking again,
   which is what makes :func:`~pypvm_tx.transaction.entry_transaction`
   re-entrant.
@@ -63,7 +63,7 @@ def lock_key(uuid) -> str:
 
 
 # --------------------------------------------------------------------------
-# The held record (T1.2)
+# The held record
 # --------------------------------------------------------------------------
 
 _local = threading.local()
@@ -83,7 +83,7 @@ class inherited:  # noqa: N801 - used like a function: ``with inherited(x)``
     """Context manager: treat ``keys`` as held by this thread while inside.
 
     :class:`~pypvm_tx.transaction.ContextThreadPoolExecutor` uses it to
-    run submitted work with the submitting thread's locks (T6): the
+    run submitted work with the submitting thread's locks: the
     submitter holds them for as long as it waits for that work.
     """
 
@@ -148,7 +148,7 @@ class hold:  # noqa: N801 - used like a function: ``with hold(uuid)``
 
 
 # --------------------------------------------------------------------------
-# Providers (T7)
+# Providers
 # --------------------------------------------------------------------------
 
 class LockProvider(abc.ABC):

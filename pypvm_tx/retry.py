@@ -1,4 +1,4 @@
-"""Call a function again when it fails in a way worth retrying (SPEC R1, R2).
+"""Call a function again when it fails in a way worth retrying.
 
 :func:`retry` is a decorator factory.  The decorated function is called up
 to ``tries`` times; between calls a *delay function* waits and an *argmod
@@ -65,7 +65,7 @@ sleep = backoff.sleep
 
 
 # --------------------------------------------------------------------------
-# Delay functions (R2)
+# Delay functions
 # --------------------------------------------------------------------------
 #
 # Each is called as the peer's are, ``delay_func(try, tries, *args,
@@ -183,7 +183,7 @@ def refresh_wrapper(trynum, maxtries, *args, **kwargs):
 
 
 # --------------------------------------------------------------------------
-# The decorator (R1)
+# The decorator
 # --------------------------------------------------------------------------
 
 def _check_options(tries, delay_func, retry_except, http_codes, test_func,

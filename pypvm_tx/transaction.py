@@ -1,20 +1,20 @@
-"""Transactions on PowerVM REST objects and their fan-out over feeds (SPEC §3).
+"""Transactions on PowerVM REST objects and their fan-out over feeds.
 
 The building blocks, from the smallest:
 
 * :func:`entry_transaction` — a decorator for a function that changes one
   object: it locks the object's UUID (re-entrantly), resolves a getter
   into a wrapper after the lock is taken, and on an etag mismatch (HTTP
-  412) refreshes the wrapper and calls the function again (T1).
+  412) refreshes the wrapper and calls the function again.
 * :class:`Subtask` / :class:`FunctorSubtask` — one modification of a
-  wrapper that says whether it changed anything (T2, T3).
+  wrapper that says whether it changed anything.
 * :class:`WrapperTask` — a TaskFlow task running Subtasks on one object
-  and POSTing once, only when something changed (T4).
+  and POSTing once, only when something changed.
 * :class:`FeedTask` — a TaskFlow task running the same Subtasks on every
   object of a feed in parallel, then post-execute tasks that see every
-  result (T5).
+  result.
 * :class:`ContextThreadPoolExecutor` — a thread pool whose workers run with
-  the submitter's oslo request context and held entry locks (T6).
+  the submitter's oslo request context and held entry locks.
 
 How a FeedTask runs
 -------------------
@@ -57,9 +57,9 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 LOG = logging.getLogger(__name__)
 
-#: Calls :func:`entry_transaction` makes at most by default (T1.4).
+#: Calls :func:`entry_transaction` makes at most by default.
 DEFAULT_TRIES = 60
-#: The delay between redrives by default (T1.4).
+#: The delay between redrives by default.
 DEFAULT_DELAY = retry.STEPPED_RANDOM_DELAY
 
 #: Store names the post-execute tasks of a FeedTask may require.
@@ -68,7 +68,7 @@ WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
 
 
 # ==========================================================================
-# T1 entry_transaction
+# entry_transaction
 # ==========================================================================
 
 class TransactionPolicy:
@@ -171,7 +171,7 @@ def _policy(what, policy=None, tries=None, delay_func=None, deadline=None,
 
 
 def _lock_uuid(first) -> str:
-    """The UUID to lock on for a transaction's first argument (T1.1)."""
+    """The UUID to lock on for a transaction's first argument."""
     try:
         uuid = first.uuid
     except AttributeError:
@@ -194,7 +194,7 @@ def _is_etag_mismatch(exc) -> bool:
 def _transact(policy: TransactionPolicy, func: Callable, first, args, kwargs,
               outcome: Optional["EntryOutcome"] = None,
               uuid: Optional[str] = None):
-    """Run ``func(wrapper, *args, **kwargs)`` as one entry transaction (T1).
+    """Run ``func(wrapper, *args, **kwargs)`` as one entry transaction.
 
     Lock, resolve a getter, call; on 412 delay, refresh and call again.
     ``outcome.retries`` (when given) counts the redrives.  With a deadline
@@ -213,7 +213,7 @@ def _transact(policy: TransactionPolicy, func: Callable, first, args, kwargs,
 
 
 class _Bound:
-    """The deadline of one transaction, and the tries made within it (T1.7).
+    """The deadline of one transaction, and the tries made within it.
 
     How a deadline bounds the whole transaction, simply:
 
@@ -354,7 +354,7 @@ _RETRY_ON_MISMATCH = backoff.retry_if_exception(_is_etag_mismatch)
 
 
 class _Redrive:
-    """The policies of one transaction's redrive loop (T1.4, T1.7): up to
+    """The policies of one transaction's redrive loop: up to
     ``tries`` calls, the policy's delay between them, a fresh wrapper for
     each, and no redrive past the deadline."""
 
@@ -425,7 +425,7 @@ def entry_transaction(func: Optional[Callable] = None, *,
                       delay_func: Optional[Callable] = None,
                       deadline: Optional[float] = None,
                       lock_provider: Optional[locks.LockProvider] = None):
-    """Make a function an optimistic transaction on one PowerVM object (T1).
+    """Make a function an optimistic transaction on one PowerVM object.
 
     The decorated function's first argument is an ``EntryWrapper`` or an
     ``EntryWrapperGetter``; the function itself always receives an
@@ -442,7 +442,7 @@ def entry_transaction(func: Optional[Callable] = None, *,
     4. releases the lock on every path and returns the function's value.
 
     Use it bare (``@entry_transaction``: 60 tries, ``STEPPED_RANDOM_DELAY``,
-    the default lock provider) or with options (T1.7)::
+    the default lock provider) or with options::
 
         @entry_transaction(tries=5, delay_func=retry.NO_DELAY, deadline=30)
         def rename(lpar, name):
@@ -488,7 +488,7 @@ def entry_transaction(func: Optional[Callable] = None, *,
 
 
 # ==========================================================================
-# T2, T3 Subtasks
+# Subtasks
 # ==========================================================================
 
 def _accepts_provided(func) -> bool:
@@ -516,7 +516,7 @@ def _check_provides(provides, what):
 
 
 class Subtask(abc.ABC):
-    """One modification of a wrapper, run inside a :class:`WrapperTask` (T2).
+    """One modification of a wrapper, run inside a :class:`WrapperTask`.
 
     Subclasses override :meth:`execute`.  The Subtask object only holds the
     arguments; it keeps no state from a run, so one object can be shared
@@ -579,7 +579,7 @@ def _call_subtask(subtask: Subtask, wrapper, provided: dict):
 
 
 def _check_logspec(logspec) -> Optional[tuple]:
-    """``logspec`` as a tuple, or None when empty (T3).
+    """``logspec`` as a tuple, or None when empty.
 
     :raises ValueError: non-empty, but not a sequence of at least a
         callable and a format string.
@@ -602,7 +602,7 @@ def _check_logspec(logspec) -> Optional[tuple]:
 
 
 class FunctorSubtask(Subtask):
-    """A :class:`Subtask` around a plain callable (T3).
+    """A :class:`Subtask` around a plain callable.
 
     ``func(wrapper, *args, **kwargs)`` does the work; it receives
     ``provided=`` under the rule of :meth:`Subtask.execute`.  ``func`` is
@@ -655,14 +655,14 @@ class _SubtaskRun:
 
     Called once per attempt with the (fresh) wrapper: starts a new
     ``provided`` dict, runs the Subtasks in order and POSTs once if any
-    flagged a change (T4.6, T4.7).
+    flagged a change.
 
     A POST whose reply was lost (a ``ConnectionError`` or ``TimeoutError``
     with ``request_sent``) may have been applied.  Still under the lock,
     the entry is re-read: the etag the POST was sent with means it was not
     (the entry failed); a new etag on which the Subtasks flag no change
     means it was (the entry is updated, with the fresh wrapper); anything
-    else, a failed re-read included, leaves it ``'unknown'`` (T5.12).
+    else, a failed re-read included, leaves it ``'unknown'``.
     """
 
     __slots__ = ("subtasks", "update_timeout", "provided", "updated",
@@ -745,11 +745,11 @@ class _SubtaskRun:
 
 
 # ==========================================================================
-# Outcomes (T5.12)
+# Outcomes
 # ==========================================================================
 
 class EntryOutcome:
-    """What happened to one entry of a FeedTask execution (T5.12).
+    """What happened to one entry of a FeedTask execution.
 
     :ivar uuid: the entry's UUID.
     :ivar status: one of
@@ -804,7 +804,7 @@ class EntryOutcome:
 
 
 # ==========================================================================
-# T4 WrapperTask
+# WrapperTask
 # ==========================================================================
 
 def _check_subtask(subtask, provides_names, owner):
@@ -821,7 +821,7 @@ def _check_subtask(subtask, provides_names, owner):
 
 
 class WrapperTask(tf_task.Task):
-    """A TaskFlow task: run Subtasks on one object, POST once if changed (T4).
+    """A TaskFlow task: run Subtasks on one object, POST once if changed.
 
     ``execute()`` runs under :func:`entry_transaction` on the wrapper (or
     getter): every Subtask in the order added, then one
@@ -888,7 +888,7 @@ class WrapperTask(tf_task.Task):
         return self._uuid
 
     def add_subtask(self, task: Subtask) -> "WrapperTask":
-        """Add a Subtask, to run after those already added (T4.3).
+        """Add a Subtask, to run after those already added.
 
         :raises ValueError: not a Subtask, or its ``provides`` name is taken.
         :raises RuntimeError: this task (or the FeedTask that owns it) is
@@ -917,12 +917,12 @@ class WrapperTask(tf_task.Task):
 
     def add_functor_subtask(self, func: Callable, *args,
                             **kwargs) -> "WrapperTask":
-        """Add a :class:`FunctorSubtask` built from the arguments (T4.3)."""
+        """Add a :class:`FunctorSubtask` built from the arguments."""
         return self.add_subtask(FunctorSubtask(func, *args, **kwargs))
 
     @property
     def subtasks(self) -> Tuple[Subtask, ...]:
-        """The Subtasks, in order, as a tuple (T4.4)."""
+        """The Subtasks, in order, as a tuple."""
         return tuple(self._tasks)
 
     @property
@@ -934,7 +934,7 @@ class WrapperTask(tf_task.Task):
         return self._wrapper
 
     def execute(self):
-        """Run the Subtasks and POST if needed (T4.5, T4.6).
+        """Run the Subtasks and POST if needed.
 
         :returns: ``(wrapper, provided)``, or None when there are no
             Subtasks and ``allow_empty`` is set.
@@ -973,7 +973,7 @@ class WrapperTask(tf_task.Task):
 
 
 # ==========================================================================
-# T6 ContextThreadPoolExecutor
+# ContextThreadPoolExecutor
 # ==========================================================================
 
 class _Carried:
@@ -1011,7 +1011,7 @@ def _clear_context():
 
 
 class ContextThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
-    """A ``ThreadPoolExecutor`` whose workers run as their submitter (T6).
+    """A ``ThreadPoolExecutor`` whose workers run as their submitter.
 
     Each submitted call runs with the submitting thread's oslo.context
     request context made current, and with the entry locks the submitter
@@ -1030,7 +1030,7 @@ class ContextThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
 
 
 # ==========================================================================
-# T5 FeedTask
+# FeedTask
 # ==========================================================================
 
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
@@ -1149,7 +1149,7 @@ class _FanOut:
 
 
 class FeedTask(tf_task.Task):
-    """A TaskFlow task: the same Subtasks on every object of a feed (T5).
+    """A TaskFlow task: the same Subtasks on every object of a feed.
 
     All entries run in parallel (at most ``max_workers`` at a time), each
     as a :class:`WrapperTask`-equivalent transaction; then the post-execute
@@ -1263,7 +1263,7 @@ class FeedTask(tf_task.Task):
 
     @property
     def feed(self) -> List:
-        """(Fetches and) returns the list of wrappers (T5.2, T5.6).
+        """(Fetches and) returns the list of wrappers.
 
         Rebuilt from the WrapperTasks when any of them now holds a wrapper
         with a different etag.
@@ -1295,7 +1295,7 @@ class FeedTask(tf_task.Task):
 
     @property
     def wrapper_tasks(self) -> Dict[str, WrapperTask]:
-        """(Fetches and) returns ``{uuid: WrapperTask}``, one per entry (T5.4).
+        """(Fetches and) returns ``{uuid: WrapperTask}``, one per entry.
 
         Subtasks may be added to one entry through it.
         """
@@ -1313,7 +1313,7 @@ class FeedTask(tf_task.Task):
             return self._tx_by_uuid
 
     def get_wrapper(self, uuid: str):
-        """(Fetches and) returns the current wrapper of entry ``uuid`` (T5.5).
+        """(Fetches and) returns the current wrapper of entry ``uuid``.
 
         :raises KeyError: no entry has that UUID.
         """
@@ -1341,7 +1341,7 @@ class FeedTask(tf_task.Task):
                                                "phase": self._phase})
 
     def add_subtask(self, task: Subtask) -> "FeedTask":
-        """Add a Subtask to every entry (T5.3); thread-safe.
+        """Add a Subtask to every entry; thread-safe.
 
         :raises ValueError: not a Subtask, or its ``provides`` name is taken
             in an entry.
@@ -1364,7 +1364,7 @@ class FeedTask(tf_task.Task):
 
     def add_functor_subtask(self, func: Callable, *args,
                             **kwargs) -> "FeedTask":
-        """Add a :class:`FunctorSubtask` to every entry (T5.3)."""
+        """Add a :class:`FunctorSubtask` to every entry."""
         return self.add_subtask(FunctorSubtask(func, *args, **kwargs))
 
     def add_post_execute(self, *tasks, run_on_failure: bool = False) -> None:
@@ -1373,12 +1373,12 @@ class FeedTask(tf_task.Task):
         They may require ``wrapper_task_rets`` (``{uuid: {'wrapper': w,
         <provides>: value}}``) and ``wrapper_task_outcomes``.  With
         ``run_on_failure`` they also run after entries failed, before the
-        exception is raised (T5.12).  Thread-safe, also from a Subtask of
-        this running FeedTask, until the post-execute phase starts (T5.3).
+        exception is raised.  Thread-safe, also from a Subtask of
+        this running FeedTask, until the post-execute phase starts.
 
         :raises TypeError: an item is not a TaskFlow task or flow.
         :raises ValueError: a task name is already used by a post-execute
-            task of this FeedTask (T5.11).
+            task of this FeedTask.
         :raises RuntimeError: the post-execute phase has started.
         """
         names = []
@@ -1407,7 +1407,7 @@ class FeedTask(tf_task.Task):
     # -- execution -------------------------------------------------------------
 
     def execute(self):
-        """Run every entry in parallel, then the post-execute tasks (T5.9).
+        """Run every entry in parallel, then the post-execute tasks.
 
         :returns: ``{'wrapper_task_rets': {uuid: {'wrapper': w,
             <provides>: value}}, <post-execute provides>: value}``, or None
@@ -1488,7 +1488,7 @@ class FeedTask(tf_task.Task):
         return fanout
 
     def _keep_final_wrappers(self, units, outcomes):
-        """Make ``feed`` show each entry's final wrapper (T5.6)."""
+        """Make ``feed`` show each entry's final wrapper."""
         with self._lock:
             if self._tx_by_uuid or len(units) != len(self._feed):
                 return

@@ -9,7 +9,7 @@ SCSI mapping, a memory configuration).
 
 Getters (:class:`EntryWrapperGetter`, :class:`FeedGetter`,
 :class:`UUIDFeedGetter`) describe *what* to GET without doing it yet, so a
-transaction can defer the GET until it holds the object's lock (SPEC T1.3).
+transaction can defer the GET until it holds the object's lock.
 
 This module sits on the adapter layer only; it never imports the
 transaction layer.
@@ -438,7 +438,7 @@ class EntryWrapper(Wrapper):
     @classmethod
     def wrap(cls, response_or_entry, etag: Optional[str] = None
              ) -> Union["EntryWrapper", List["EntryWrapper"]]:
-        """Wrap a Response or an Entry (SPEC W1.1).
+        """Wrap a Response or an Entry.
 
         A response holding a feed gives a list, each wrapper with its
         entry's own etag (an empty list for 204, the empty feed); a
@@ -453,7 +453,7 @@ class EntryWrapper(Wrapper):
             if resp.entry is not None:
                 return cls._wrap_entry(resp.entry, etag=etag or resp.etag)
             if resp.status == c.HTTP_NO_CONTENT:
-                return []  # SPEC A2.1: a 204 to a feed GET is an empty feed
+                return []  # a 204 to a feed GET is an empty feed
             raise pvmex.AtomError(
                 _("The response to %(m)s %(p)s (HTTP %(s)s) holds nothing "
                   "to wrap.") % {"m": resp.reqmethod, "p": resp.reqpath,
@@ -543,7 +543,7 @@ class EntryWrapper(Wrapper):
         return self.href
 
     def update(self, timeout: int = -1) -> "EntryWrapper":
-        """POST this object back with ``If-Match: etag`` (SPEC W1.4).
+        """POST this object back with ``If-Match: etag``.
 
         Goes to the SELF href with its ``group=`` query kept, since the
         etag covers that representation.  Returns a new wrapper carrying
@@ -561,7 +561,7 @@ class EntryWrapper(Wrapper):
         return type(self)._one(resp, adapter)
 
     def refresh(self, use_etag: bool = True) -> "EntryWrapper":
-        """Re-read this object (SPEC W1.5).
+        """Re-read this object.
 
         With ``use_etag`` an unchanged object (HTTP 304) returns ``self``;
         otherwise a new wrapper.
@@ -575,7 +575,7 @@ class EntryWrapper(Wrapper):
 
     def create(self, parent_type=None, parent_uuid=None, parent=None
                ) -> "EntryWrapper":
-        """PUT this new object, as ROOT or as a CHILD of a parent (W1.6)."""
+        """PUT this new object, as ROOT or as a CHILD of a parent."""
         adapter = self._need_adapter("create")
         ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
         if ptype is None:
@@ -595,7 +595,7 @@ class EntryWrapper(Wrapper):
     @classmethod
     def get(cls, adapter, uuid: Optional[str] = None, parent_type=None,
             parent_uuid=None, parent=None, xag=None):
-        """GET and wrap one object (``uuid`` given) or the feed (W1.2)."""
+        """GET and wrap one object (``uuid`` given) or the feed."""
         ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
         if ptype is None:
             resp = adapter.read(cls.schema_type, root_id=uuid, xag=xag)
@@ -611,7 +611,7 @@ class EntryWrapper(Wrapper):
     def getter(cls, adapter, entry_uuid: Optional[str] = None,
                parent_class=None, parent_uuid=None, xag=None, parent=None):
         """A deferred GET: :class:`EntryWrapperGetter` for one object, or
-        :class:`FeedGetter` when ``entry_uuid`` is None (W1.2)."""
+        :class:`FeedGetter` when ``entry_uuid`` is None."""
         if entry_uuid is None:
             return FeedGetter(adapter, cls, parent_class=parent_class,
                               parent_uuid=parent_uuid, xag=xag, parent=parent)
@@ -631,7 +631,7 @@ def _check_entry_class(entry_class) -> None:
 
 
 class EntryWrapperGetter:
-    """A deferred, cached GET of one object (SPEC W2).
+    """A deferred, cached GET of one object.
 
     ``get()`` does the GET the first time and returns the cached wrapper
     after that; ``get(refresh=True)`` refreshes the cached wrapper.
@@ -659,7 +659,7 @@ class EntryWrapperGetter:
 
     @property
     def uuid(self) -> str:
-        """The UUID of the object this getter fetches (the lock key, T1.1)."""
+        """The UUID of the object this getter fetches (the lock key)."""
         return self.entry_uuid
 
     def get(self, refresh: bool = False) -> EntryWrapper:
@@ -675,7 +675,7 @@ class EntryWrapperGetter:
 
 
 class FeedGetter:
-    """A deferred, cached GET of a whole feed (SPEC W2).
+    """A deferred, cached GET of a whole feed.
 
     ``get()`` fetches once; ``refresh=True`` refreshes each cached entry
     (etag-checked, so unchanged ones cost a 304); ``refetch=True`` GETs the
@@ -711,7 +711,7 @@ class FeedGetter:
 
 
 class UUIDFeedGetter(FeedGetter):
-    """A feed built from single GETs of the given UUIDs (SPEC W2).
+    """A feed built from single GETs of the given UUIDs.
 
     Useful when only some objects of a large feed are wanted.
     """

@@ -1,5 +1,5 @@
 """Partitions: the shared partition base, LPAR, and their memory and
-processor configurations (SPEC W3).
+processor configurations.
 
 An LPAR and a VIOS are both partitions; :class:`BasePartition` holds what
 they share (name, id, state, type, memory and processor configuration)

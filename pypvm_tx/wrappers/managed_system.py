@@ -1,4 +1,4 @@
-"""The managed system (the physical server) as a wrapper (SPEC W3).
+"""The managed system (the physical server) as a wrapper.
 
 pypvm_tx needs only a little of a ``ManagedSystem``: its identity, name
 and state, so that it can serve as the parent of CHILD objects, e.g.

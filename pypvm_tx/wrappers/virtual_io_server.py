@@ -1,4 +1,4 @@
-"""The Virtual I/O Server and its storage mappings (SPEC W3).
+"""The Virtual I/O Server and its storage mappings.
 
 A :class:`VIOS` is a partition (see
 :mod:`pypvm_tx.wrappers.logical_partition`) that also serves storage to
