@@ -254,7 +254,22 @@ class Retrying:
         exception is raised, or the last result returned).
     :param sleep: the one place a retry sleeps; default :func:`sleep`,
         which ends at this thread's deadline.
+
+    A subclass may instead define the policies as methods (and skip this
+    ``__init__``): one object per run then holds both the run's state and
+    its policies, which is what a hot path wants.
     """
+
+    stop: Callable = stop_never()
+    wait: Callable = staticmethod(wait_none)
+    retry: Callable = retry_if_exception_type()
+    before_sleep: Optional[Callable] = None
+    before_next: Optional[Callable] = None
+    give_up: Optional[Callable] = None
+    sleep: Optional[Callable] = None
+    #: Whether a successful try is shown to ``retry`` (a plain function as
+    #: ``retry`` may look at results, so by default it is).
+    _checks_results = True
 
     def __init__(self, stop: Callable = stop_never(),
                  wait: Callable = wait_none,
@@ -270,7 +285,6 @@ class Retrying:
         self.before_next = before_next
         self.give_up = give_up
         self.sleep = sleep
-        # A plain function as ``retry`` may look at results: show them.
         self._checks_results = getattr(retry, "checks_results", True)
 
     def __call__(self, fn: Callable, *args, **kwargs):

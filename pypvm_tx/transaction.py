@@ -344,21 +344,21 @@ def _redrive(policy, func, wrapper, args, kwargs, bound, outcome):
     """Call ``func`` until it does not fail with 412, within the policy
     (and the :class:`_Bound`, when not None), on the one retry loop."""
     run = _Redrive(policy, func, bound, outcome)
-    return backoff.Retrying(
-        stop=run.stop, wait=run.wait, retry=_RETRY_ON_MISMATCH,
-        before_sleep=run.log_retry, before_next=run.refresh,
-        give_up=run.give_up)(run.call, wrapper, *args, **kwargs)
+    return run(run.call, wrapper, *args, **kwargs)
 
 
 _RETRY_ON_MISMATCH = backoff.retry_if_exception(_is_etag_mismatch)
 
 
-class _Redrive:
-    """The policies of one transaction's redrive loop: up to
-    ``tries`` calls, the policy's delay between them, a fresh wrapper for
-    each, and no redrive past the deadline."""
+class _Redrive(backoff.Retrying):
+    """One transaction's redrive loop, its policies as methods (T1.4,
+    T1.7): up to ``tries`` calls, the policy's delay between them, a fresh
+    wrapper for each, and no redrive past the deadline.  One object per
+    transaction: every FeedTask entry makes one."""
 
     __slots__ = ("policy", "func", "bound", "outcome")
+    retry = _RETRY_ON_MISMATCH
+    _checks_results = False
 
     def __init__(self, policy, func, bound, outcome):
         self.policy = policy
@@ -388,13 +388,14 @@ class _Redrive:
             raise self.bound.exceeded() from state.exception
         return 0.0
 
-    def log_retry(self, state, seconds) -> None:
+    def before_sleep(self, state, seconds) -> None:
         LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
                       "refreshing it and trying again."),
                     {"uuid": state.args[0].uuid, "try": state.attempt,
                      "tries": self.policy.tries})
 
-    def refresh(self, state) -> None:
+    def before_next(self, state) -> None:
+        """A fresh wrapper for the next call."""
         if self.bound is not None and self.bound.passed():
             raise self.bound.exceeded() from state.exception
         wrapper = state.args[0].refresh(use_etag=False)
