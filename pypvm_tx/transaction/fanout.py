@@ -1,0 +1,117 @@
+"""The parallel phase of one FeedTask execution: worker threads taking
+entries from a shared queue, recording outcomes and reporting progress."""
+
+import threading
+from typing import Dict, List, Tuple
+
+from oslo_log import log as logging
+from taskflow.types import failure as tf_failure
+
+from pypvm_tx.i18n import _
+from pypvm_tx.transaction.entry import _transact
+from pypvm_tx.transaction.outcome import EntryOutcome
+from pypvm_tx.transaction.subtask import _SubtaskRun
+
+LOG = logging.getLogger(__name__)
+
+
+class _FanOut:
+    """The parallel phase of one FeedTask execution.
+
+    Worker threads call :meth:`work`, which takes entries one at a time
+    from a shared queue until it is empty.  A failed entry never stops the
+    others (so which exception is raised does not depend on thread
+    timing), unless ``fail_fast`` asks to take no new entry after the
+    first failure; :meth:`skip_the_rest` then gives the entries never
+    started a ``'skipped'`` outcome.
+
+    Finished entries are recorded, and ``progress`` is called, under one
+    lock: the callback is never called twice at once, and ``done`` grows
+    by one with each call, in the order of the calls.
+    """
+
+    def __init__(self, units, policy, update_timeout, fail_fast, progress):
+        self.units = units
+        self.total = len(units)
+        self.policy = policy
+        self.update_timeout = update_timeout
+        self.fail_fast = fail_fast
+        self.progress = progress
+        self._next = iter(units)
+        self._mutex = threading.Lock()
+        self._finish_lock = threading.Lock()
+        self.stopped = False
+        self.done = 0
+        self.outcomes: Dict[str, EntryOutcome] = {}
+        self.rets: Dict[str, dict] = {}
+        self.failures: List[Tuple[str, tf_failure.Failure]] = []
+
+    def work(self):
+        """Run entries until none are left or the fan-out is stopped."""
+        while True:
+            with self._mutex:
+                unit = None if self.stopped else next(self._next, None)
+            if unit is None:
+                return
+            outcome, rets = self._run(unit)
+            self._finish(outcome, rets)
+
+    def stop(self):
+        with self._mutex:
+            self.stopped = True
+
+    def skip_the_rest(self):
+        """Give every entry that never started a ``'skipped'`` outcome."""
+        for uuid, wrapper, _subtasks, _task in self.units:
+            if uuid not in self.outcomes:
+                self._finish(EntryOutcome(uuid, EntryOutcome.SKIPPED,
+                                          wrapper=wrapper), None)
+
+    def _finish(self, outcome, rets):
+        """Record a finished entry and report it, one entry at a time."""
+        with self._finish_lock:
+            self.done += 1
+            self.outcomes[outcome.uuid] = outcome
+            if rets is not None:
+                self.rets[outcome.uuid] = rets
+            if self.progress is not None:
+                self._report(outcome, self.done)
+
+    def _run(self, unit):
+        """Run one entry; return its outcome and its rets (None if failed)."""
+        uuid, wrapper, subtasks, task = unit
+        outcome = EntryOutcome(uuid, wrapper=wrapper)
+        if not subtasks:
+            outcome.status = EntryOutcome.UNCHANGED
+            return outcome, {"wrapper": wrapper}
+        run = _SubtaskRun(subtasks, self.update_timeout)
+        try:
+            if task is not None:
+                task._run(run, outcome)
+            else:
+                _transact(self.policy, run, wrapper, (), {},
+                          outcome=outcome, uuid=uuid)
+        except Exception as exc:
+            outcome.status = run.failed_status
+            outcome.exception = exc
+            if run.wrapper is not None:
+                outcome.wrapper = run.wrapper
+            failure = tf_failure.Failure()
+            with self._mutex:
+                self.failures.append((uuid, failure))
+                if self.fail_fast:
+                    self.stopped = True
+            return outcome, None
+        outcome.wrapper = run.wrapper
+        outcome.status = (EntryOutcome.UPDATED if run.updated
+                          else EntryOutcome.UNCHANGED)
+        rets = dict(run.provided)
+        rets["wrapper"] = run.wrapper
+        return outcome, rets
+
+    def _report(self, outcome, done):
+        try:
+            self.progress(outcome, done, self.total)
+        except Exception:
+            LOG.warning(_("The progress callback failed for entry %s; "
+                          "carrying on."), outcome.uuid, exc_info=True)

@@ -1,0 +1,458 @@
+"""FeedTask: the same Subtasks on every object of a feed, in parallel,
+then post-execute tasks that see every result."""
+
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from oslo_log import log as logging
+from taskflow import engines as tf_engines
+from taskflow import exceptions as tf_exc
+from taskflow import flow as tf_flow
+from taskflow import task as tf_task
+from taskflow.patterns import linear_flow as tf_lf
+
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx import locks
+from pypvm_tx.i18n import _
+from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
+from pypvm_tx.transaction.fanout import _FanOut
+from pypvm_tx.transaction.outcome import EntryOutcome
+from pypvm_tx.transaction.policy import TransactionPolicy, _policy
+from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _check_subtask
+from pypvm_tx.transaction.wrapper_task import WrapperTask
+from pypvm_tx.wrappers import entry_wrapper as ewrap
+
+LOG = logging.getLogger(__name__)
+
+
+#: Store names the post-execute tasks of a FeedTask may require.
+WRAPPER_TASK_RETS = "wrapper_task_rets"
+WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
+
+_IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
+
+
+def _atom_names(item) -> List[str]:
+    """Names of every task in ``item`` (a task, or a flow, recursively)."""
+    if isinstance(item, tf_flow.Flow):
+        names = []
+        for node, _meta in item.iter_nodes():
+            names.extend(_atom_names(node))
+        return names
+    return [item.name]
+
+
+def _checked_feed_list(name: str, feed) -> list:
+    """``feed`` as a list of EntryWrappers.
+
+    :raises FeedTaskEmptyFeed: an empty list.
+    :raises ValueError: not a list, or an item is not an EntryWrapper.
+    """
+    if not isinstance(feed, list):
+        raise ValueError(_("FeedTask %(name)s needs a FeedGetter or a "
+                           "non-empty list of EntryWrappers; got "
+                           "%(type)s.") % {"name": name,
+                                           "type": type(feed).__name__})
+    if not feed:
+        raise pvmex.FeedTaskEmptyFeed()
+    for index, item in enumerate(feed):
+        if not isinstance(item, ewrap.EntryWrapper):
+            raise ValueError(_(
+                "FeedTask %(name)s: a feed list must hold only "
+                "EntryWrappers; item %(index)d is a %(type)s.") % {
+                "name": name, "index": index, "type": type(item).__name__})
+    return list(feed)
+
+
+class FeedTask(tf_task.Task):
+    """A TaskFlow task: the same Subtasks on every object of a feed.
+
+    All entries run in parallel (at most ``max_workers`` at a time), each
+    as a :class:`WrapperTask`-equivalent transaction; then the post-execute
+    tasks run in order and may require ``wrapper_task_rets`` (and
+    ``wrapper_task_outcomes``).
+
+    Nothing is fetched until ``wrapper_tasks``, ``get_wrapper()``, ``feed``
+    or ``execute()`` needs it; the later the GET, the fewer etag conflicts.
+
+    Every entry runs whatever the others do: a failure never stops the
+    fan-out, so which exception ``execute()`` raises does not depend on
+    thread timing.
+
+    :param name: the TaskFlow name; each entry's WrapperTask is named
+        ``<name>_<uuid>``.
+    :param feed_or_getter: a ``FeedGetter`` (preferred) or a non-empty list
+        of ``EntryWrapper``.
+    :param max_workers: the most entries run at once.
+    :param update_timeout: each POST's timeout (-1: the session's).
+    :param continue_on_error: return normally after failures (they are in
+        :attr:`outcomes`, and left out of ``wrapper_task_rets``) and run
+        every post-execute task.
+    :param progress: ``progress(outcome, done, total)``, called once per
+        entry as it finishes, from the worker thread that ran it (skipped
+        entries: from the thread that called ``execute()``), never two
+        calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
+        calls, so ``progress=print`` prints whole lines.  A slow callback
+        holds up the workers as they finish entries; an exception from it
+        is logged and ignored.
+    :param fail_fast: take no new entry once one has failed; the entries
+        never started get status ``'skipped'`` (and a progress call).
+        Cannot be combined with ``continue_on_error``.
+    :param policy, lock_provider, tries, delay_func, deadline: each entry's
+        transaction options, as for :func:`entry_transaction`.
+    :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
+    :raises ValueError: ``feed_or_getter`` is of another kind or the list
+        holds something other than EntryWrappers, ``max_workers`` is not
+        a positive integer, or both ``fail_fast`` and ``continue_on_error``
+        are set.
+    :raises TypeError: ``progress`` is not callable.
+
+    :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
+        entry, in feed order.
+    """
+
+    def __init__(self, name: str, feed_or_getter, max_workers: int = 10,
+                 update_timeout: int = -1, *,
+                 continue_on_error: bool = False,
+                 progress: Optional[Callable] = None,
+                 policy: Optional[TransactionPolicy] = None,
+                 lock_provider: Optional[locks.LockProvider] = None,
+                 tries: Optional[int] = None,
+                 delay_func: Optional[Callable] = None,
+                 deadline: Optional[float] = None,
+                 fail_fast: bool = False):
+        super().__init__(name)
+        if fail_fast and continue_on_error:
+            raise ValueError(_(
+                "FeedTask %s: fail_fast (stop at the first failure) and "
+                "continue_on_error (run every entry) contradict each other; "
+                "choose one.") % name)
+        self._feed_uuids = None
+        if isinstance(feed_or_getter, ewrap.FeedGetter):
+            self._feed = None
+            self._getter = feed_or_getter
+        else:
+            self._feed = _checked_feed_list(name, feed_or_getter)
+            self._getter = None
+        if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
+                or max_workers < 1):
+            raise ValueError(_("FeedTask %(name)s: max_workers must be an "
+                               "integer of at least 1; got %(value)r.") % {
+                "name": name, "value": max_workers})
+        if progress is not None and not callable(progress):
+            raise TypeError(_("FeedTask %(name)s: progress must be callable "
+                              "as progress(outcome, done, total), or None; "
+                              "got %(value)r.") % {"name": name,
+                                                   "value": progress})
+        self.max_workers = max_workers
+        self.update_timeout = update_timeout
+        self.continue_on_error = continue_on_error
+        self.fail_fast = fail_fast
+        self.progress = progress
+        self._policy = _policy("FeedTask", policy, tries, delay_func,
+                               deadline, lock_provider)
+        self._lock = threading.RLock()
+        self._phase = _IDLE
+        self._common: List[Subtask] = []
+        self._common_provides = set()
+        self._tx_by_uuid: Dict[str, WrapperTask] = {}
+        self._post_exec: List[Tuple[Any, bool]] = []
+        self._post_exec_names = set()
+        self.outcomes: Dict[str, EntryOutcome] = {}
+
+    # -- the feed ----------------------------------------------------------
+
+    @property
+    def feed(self) -> List:
+        """(Fetches and) returns the list of wrappers.
+
+        Rebuilt from the WrapperTasks when any of them now holds a wrapper
+        with a different etag.
+        """
+        if self._feed is None:
+            fetched = self._getter.get()
+            with self._lock:
+                if self._feed is None:
+                    if not fetched:
+                        raise pvmex.FeedTaskEmptyFeed()
+                    self._feed = list(fetched)
+                    self._feed_uuids = None
+        with self._lock:
+            if self._tx_by_uuid:
+                current = [tx.wrapper for tx in self._tx_by_uuid.values()]
+                if any(now.etag != self._feed[index].etag
+                       for index, now in enumerate(current)):
+                    self._feed = current
+            return self._feed
+
+    def _uuids(self) -> List[str]:
+        """The feed's UUIDs in feed order, computed once per feed."""
+        feed = self.feed
+        with self._lock:
+            uuids = self._feed_uuids
+            if uuids is None or len(uuids) != len(feed):
+                uuids = self._feed_uuids = [wrapper.uuid for wrapper in feed]
+            return uuids
+
+    @property
+    def wrapper_tasks(self) -> Dict[str, WrapperTask]:
+        """(Fetches and) returns ``{uuid: WrapperTask}``, one per entry.
+
+        Subtasks may be added to one entry through it.
+        """
+        with self._lock:
+            if not self._tx_by_uuid:
+                for wrapper in self.feed:
+                    uuid = wrapper.uuid
+                    task = WrapperTask(
+                        "%s_%s" % (self.name, uuid), wrapper,
+                        subtasks=self._common, allow_empty=True,
+                        update_timeout=self.update_timeout,
+                        policy=self._policy)
+                    task._owner = self
+                    self._tx_by_uuid[uuid] = task
+            return self._tx_by_uuid
+
+    def get_wrapper(self, uuid: str):
+        """(Fetches and) returns the current wrapper of entry ``uuid``.
+
+        :raises KeyError: no entry has that UUID.
+        """
+        if self._tx_by_uuid:
+            task = self._tx_by_uuid.get(uuid)
+            if task is not None:
+                return task.wrapper
+        else:
+            for index, known in enumerate(self._uuids()):
+                if known == uuid:
+                    return self._feed[index]
+        raise KeyError(_("FeedTask %(name)s has no entry with UUID %(uuid)r; "
+                         "the UUIDs it has are the keys of "
+                         "wrapper_tasks.") % {"name": self.name,
+                                              "uuid": uuid})
+
+    # -- adding work ---------------------------------------------------------
+
+    def _check_open_for_subtasks(self):
+        if self._phase != _IDLE:
+            raise RuntimeError(_(
+                "FeedTask %(name)s is in its %(phase)s phase; Subtasks can "
+                "be added only before it executes (post-execute tasks until "
+                "its post-execute phase).") % {"name": self.name,
+                                               "phase": self._phase})
+
+    def add_subtask(self, task: Subtask) -> "FeedTask":
+        """Add a Subtask to every entry; thread-safe.
+
+        :raises ValueError: not a Subtask, or its ``provides`` name is taken
+            in an entry.
+        :raises RuntimeError: the FeedTask is executing.
+        :returns: self.
+        """
+        with self._lock:
+            self._check_open_for_subtasks()
+            _check_subtask(task, self._common_provides,
+                           "FeedTask %s" % self.name)
+            for tx in self._tx_by_uuid.values():
+                _check_subtask(task, tx.provided_keys,
+                               "WrapperTask %s" % tx.name)
+            for tx in self._tx_by_uuid.values():
+                tx._add(task)
+            if task.provides is not None:
+                self._common_provides.add(task.provides)
+            self._common.append(task)
+        return self
+
+    def add_functor_subtask(self, func: Callable, *args,
+                            **kwargs) -> "FeedTask":
+        """Add a :class:`FunctorSubtask` to every entry."""
+        return self.add_subtask(FunctorSubtask(func, *args, **kwargs))
+
+    def add_post_execute(self, *tasks, run_on_failure: bool = False) -> None:
+        """Add TaskFlow tasks or flows to run, in order, after the entries.
+
+        They may require ``wrapper_task_rets`` (``{uuid: {'wrapper': w,
+        <provides>: value}}``) and ``wrapper_task_outcomes``.  With
+        ``run_on_failure`` they also run after entries failed, before the
+        exception is raised.  Thread-safe, also from a Subtask of
+        this running FeedTask, until the post-execute phase starts.
+
+        :raises TypeError: an item is not a TaskFlow task or flow.
+        :raises ValueError: a task name is already used by a post-execute
+            task of this FeedTask.
+        :raises RuntimeError: the post-execute phase has started.
+        """
+        names = []
+        for item in tasks:
+            if not isinstance(item, (tf_task.Task, tf_flow.Flow)):
+                raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
+                                  "TaskFlow tasks or flows; got %(type)s.") % {
+                    "name": self.name, "type": type(item).__name__})
+            names.extend(_atom_names(item))
+        with self._lock:
+            if self._phase == _POST_EXEC:
+                raise RuntimeError(_(
+                    "FeedTask %s is running its post-execute tasks; add them "
+                    "before that phase starts.") % self.name)
+            seen = set(self._post_exec_names)
+            for task_name in names:
+                if task_name in seen:
+                    raise ValueError(_(
+                        "FeedTask %(name)s already has a post-execute task "
+                        "named %(task)r; post-execute task names must be "
+                        "unique.") % {"name": self.name, "task": task_name})
+                seen.add(task_name)
+            self._post_exec_names = seen
+            self._post_exec.extend((item, run_on_failure) for item in tasks)
+
+    # -- execution -------------------------------------------------------------
+
+    def execute(self):
+        """Run every entry in parallel, then the post-execute tasks.
+
+        :returns: ``{'wrapper_task_rets': {uuid: {'wrapper': w,
+            <provides>: value}}, <post-execute provides>: value}``, or None
+            when there is nothing to do (no GET is made then).
+        :raises: the failed entry's exception when one entry failed (or
+            was left ``'unknown'``), ``MultipleExceptionsInFeedTask`` when
+            several did, in feed order (both carry ``outcomes``); not
+            raised with ``continue_on_error``.
+        """
+        with self._lock:
+            if self._phase != _IDLE:
+                raise RuntimeError(_("FeedTask %s is already executing.")
+                                   % self.name)
+            has_subtasks = bool(self._common) or any(
+                tx._tasks for tx in self._tx_by_uuid.values())
+            if not has_subtasks and not self._post_exec:
+                LOG.info(_("FeedTask %s has no Subtasks and no post-execute "
+                           "tasks; nothing to do."), self.name)
+                return None
+            self._phase = _PARALLEL
+        try:
+            return self._execute(has_subtasks)
+        finally:
+            with self._lock:
+                self._phase = _IDLE
+
+    def _execute(self, has_subtasks):
+        self.outcomes = {}
+        fanout = None
+        if has_subtasks:
+            fanout = self._fan_out()
+            self.outcomes = fanout.outcomes
+        rets = {WRAPPER_TASK_RETS: fanout.rets if fanout else {}}
+        with self._lock:
+            self._phase = _POST_EXEC
+            post_exec = list(self._post_exec)
+        if fanout is not None and fanout.failures:
+            return self._after_failures(fanout, rets, post_exec)
+        return self._run_post_exec(rets, [item for item, _f in post_exec])
+
+    def _units(self):
+        """One ``(uuid, wrapper, subtasks, task)`` per entry, in feed order."""
+        uuids = self._uuids()
+        with self._lock:
+            if self._tx_by_uuid:
+                return [(uuid, tx.wrapper, tuple(tx._tasks), tx)
+                        for uuid, tx in self._tx_by_uuid.items()]
+            subtasks = tuple(self._common)
+            feed = self._feed
+            return [(uuid, feed[index], subtasks, None)
+                    for index, uuid in enumerate(uuids)]
+
+    def _fan_out(self) -> _FanOut:
+        units = self._units()
+        fanout = _FanOut(units, self._policy, self.update_timeout,
+                         self.fail_fast, self.progress)
+        workers = min(self.max_workers, len(units))
+        pool = ContextThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(fanout.work) for _ in range(workers)]
+            for future in futures:
+                future.result()
+        except BaseException:
+            fanout.stop()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        if len(fanout.outcomes) < len(units):
+            fanout.skip_the_rest()
+        # Feed order, and the feed itself shows the final wrappers.
+        order = {unit[0]: index for index, unit in enumerate(units)}
+        fanout.outcomes = {unit[0]: fanout.outcomes[unit[0]]
+                           for unit in units}
+        fanout.rets = {unit[0]: fanout.rets[unit[0]]
+                       for unit in units if unit[0] in fanout.rets}
+        fanout.failures.sort(key=lambda failed: order[failed[0]])
+        self._keep_final_wrappers(units, fanout.outcomes)
+        return fanout
+
+    def _keep_final_wrappers(self, units, outcomes):
+        """Make ``feed`` show each entry's final wrapper."""
+        with self._lock:
+            if self._tx_by_uuid or len(units) != len(self._feed):
+                return
+            final = []
+            for uuid, wrapper, _subtasks, _task in units:
+                outcome = outcomes.get(uuid)
+                final.append(outcome.wrapper if outcome is not None
+                             and outcome.wrapper is not None else wrapper)
+            self._feed = final
+
+    def _after_failures(self, fanout, rets, post_exec):
+        if self.continue_on_error:
+            for uuid, failure in fanout.failures:
+                LOG.warning(_("FeedTask %(name)s: entry %(uuid)s failed: "
+                              "%(exc)s"), {"name": self.name, "uuid": uuid,
+                                           "exc": failure.exception_str})
+            return self._run_post_exec(rets, [item for item, _f in post_exec])
+        on_failure = [item for item, run in post_exec if run]
+        if on_failure:
+            try:
+                self._run_post_exec(rets, on_failure)
+            except Exception:
+                LOG.exception(_("FeedTask %s: a post-execute task run after "
+                                "entry failures failed itself."), self.name)
+        raise self._failure_exception(fanout)
+
+    def _failure_exception(self, fanout) -> BaseException:
+        outcomes = self.outcomes
+        if len(fanout.failures) == 1:
+            exc = fanout.failures[0][1].exception
+            try:
+                exc.outcomes = outcomes
+            except (AttributeError, TypeError):
+                LOG.debug("Cannot attach outcomes to %r", exc)
+            return exc
+        LOG.error(_("FeedTask %(name)s: %(count)d entries failed; each is "
+                    "logged below."), {"name": self.name,
+                                       "count": len(fanout.failures)})
+        for uuid, failure in fanout.failures:
+            LOG.error(_("FeedTask %(name)s: entry %(uuid)s failed:\n%(tb)s"),
+                      {"name": self.name, "uuid": uuid,
+                       "tb": failure.pformat(traceback=True)})
+        wrapped = tf_exc.WrappedFailure([f for _u, f in fanout.failures])
+        return pvmex.MultipleExceptionsInFeedTask(self.name, wrapped,
+                                                  outcomes=outcomes)
+
+    def _run_post_exec(self, rets, items):
+        if not items:
+            return rets
+        flow = tf_lf.Flow("%s_post_execs" % self.name)
+        flow.add(*items)
+        store = dict(rets)
+        store[WRAPPER_TASK_OUTCOMES] = self.outcomes
+        engine = tf_engines.load(flow, store=store)
+        try:
+            engine.run()
+        except tf_exc.WrappedFailure as wrapped:
+            LOG.error(_("FeedTask %s: several post-execute tasks failed; "
+                        "each is logged below."), self.name)
+            for failure in wrapped:
+                LOG.error(failure.pformat(traceback=True))
+            raise pvmex.MultipleExceptionsInFeedTask(
+                self.name, wrapped, outcomes=self.outcomes) from None
+        results = engine.storage.fetch_all()
+        results.pop(WRAPPER_TASK_OUTCOMES, None)
+        return results
