@@ -18,7 +18,7 @@ from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
-from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _check_subtask
+from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
@@ -153,8 +153,7 @@ class FeedTask(tf_task.Task):
                                deadline, lock_provider)
         self._lock = threading.RLock()
         self._phase = _IDLE
-        self._common: List[Subtask] = []
-        self._common_provides = set()
+        self._common = _SubtaskList()
         self._tx_by_uuid: Dict[str, WrapperTask] = {}
         self._post_exec: List[Tuple[Any, bool]] = []
         self._post_exec_names = set()
@@ -206,7 +205,7 @@ class FeedTask(tf_task.Task):
                     uuid = wrapper.uuid
                     task = WrapperTask(
                         "%s_%s" % (self.name, uuid), wrapper,
-                        subtasks=self._common, allow_empty=True,
+                        subtasks=self._common.tasks, allow_empty=True,
                         update_timeout=self.update_timeout,
                         policy=self._policy)
                     task._owner = self
@@ -251,16 +250,14 @@ class FeedTask(tf_task.Task):
         """
         with self._lock:
             self._check_open_for_subtasks()
-            _check_subtask(task, self._common_provides,
-                           "FeedTask %s" % self.name)
+            # Every entry is checked before any is changed, so a refused
+            # Subtask is never half-added.
+            self._common.check(task, "FeedTask %s" % self.name)
             for tx in self._tx_by_uuid.values():
-                _check_subtask(task, tx.provided_keys,
-                               "WrapperTask %s" % tx.name)
+                tx._subtasks.check(task, "WrapperTask %s" % tx.name)
             for tx in self._tx_by_uuid.values():
                 tx._add(task)
-            if task.provides is not None:
-                self._common_provides.add(task.provides)
-            self._common.append(task)
+            self._common.add(task)
         return self
 
     def add_functor_subtask(self, func: Callable, *args,
@@ -322,7 +319,7 @@ class FeedTask(tf_task.Task):
             if self._phase != _IDLE:
                 raise RuntimeError(_("FeedTask %s is already executing.")
                                    % self.name)
-            has_subtasks = bool(self._common) or any(
+            has_subtasks = bool(self._common.tasks) or any(
                 tx._tasks for tx in self._tx_by_uuid.values())
             if not has_subtasks and not self._post_exec:
                 LOG.info(_("FeedTask %s has no Subtasks and no post-execute "
@@ -356,7 +353,7 @@ class FeedTask(tf_task.Task):
             if self._tx_by_uuid:
                 return [(uuid, tx.wrapper, tuple(tx._tasks), tx)
                         for uuid, tx in self._tx_by_uuid.items()]
-            subtasks = tuple(self._common)
+            subtasks = tuple(self._common.tasks)
             feed = self._feed
             return [(uuid, feed[index], subtasks, None)
                     for index, uuid in enumerate(uuids)]

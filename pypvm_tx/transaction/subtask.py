@@ -186,6 +186,28 @@ def _check_subtask(subtask, provides_names, owner):
             "owner": owner, "name": subtask.provides})
 
 
+class _SubtaskList:
+    """Subtasks in the order added and the ``provides`` names they use:
+    the bookkeeping a WrapperTask keeps for its entry and a FeedTask for
+    every entry."""
+
+    __slots__ = ("tasks", "provides")
+
+    def __init__(self):
+        self.tasks: list = []
+        self.provides: set = set()
+
+    def check(self, task, owner: str) -> None:
+        """:raises ValueError: ``task`` is not a Subtask, or its
+        ``provides`` name is taken here."""
+        _check_subtask(task, self.provides, owner)
+
+    def add(self, task) -> None:
+        self.tasks.append(task)
+        if task.provides is not None:
+            self.provides.add(task.provides)
+
+
 class _SubtaskRun:
     """One entry's Subtask sequence, as the function of a transaction.
 

@@ -15,7 +15,7 @@ from pypvm_tx.transaction.policy import TransactionPolicy, _policy
 from pypvm_tx.transaction.subtask import (
     FunctorSubtask,
     Subtask,
-    _check_subtask,
+    _SubtaskList,
     _SubtaskRun,
 )
 from pypvm_tx.wrappers import entry_wrapper as ewrap
@@ -78,8 +78,10 @@ class WrapperTask(tf_task.Task):
         self.allow_empty = allow_empty
         self.update_timeout = update_timeout
         self.provided: Dict[str, Any] = {}
-        self.provided_keys = set()
-        self._tasks: List[Subtask] = []
+        self._subtasks = _SubtaskList()
+        #: The ``provides`` names used by this task's Subtasks.
+        self.provided_keys = self._subtasks.provides
+        self._tasks: List[Subtask] = self._subtasks.tasks
         self._lock = threading.Lock()
         self._running = False
         for subtask in subtasks or ():
@@ -111,11 +113,8 @@ class WrapperTask(tf_task.Task):
                 raise RuntimeError(_(
                     "WrapperTask %s is executing; add Subtasks before it "
                     "starts.") % self.name)
-            _check_subtask(task, self.provided_keys, "WrapperTask %s"
-                           % self.name)
-            if task.provides is not None:
-                self.provided_keys.add(task.provides)
-            self._tasks.append(task)
+            self._subtasks.check(task, "WrapperTask %s" % self.name)
+            self._subtasks.add(task)
         return self
 
     def add_functor_subtask(self, func: Callable, *args,
