@@ -2,7 +2,7 @@
 then post-execute tasks that see every result."""
 
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from oslo_log import log as logging
 from taskflow import engines as tf_engines
@@ -127,13 +127,13 @@ class FeedTask(tf_task.Task):
                 "FeedTask %s: fail_fast (stop at the first failure) and "
                 "continue_on_error (run every entry) contradict each other; "
                 "choose one.") % name)
-        self._feed_uuids = None
+        self._feed_uuids: Optional[List[str]] = None
+        self._feed: Optional[List[ewrap.EntryWrapper]] = None
+        self._getter: Optional[ewrap.FeedGetter] = None
         if isinstance(feed_or_getter, ewrap.FeedGetter):
-            self._feed = None
             self._getter = feed_or_getter
         else:
             self._feed = _checked_feed_list(name, feed_or_getter)
-            self._getter = None
         if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
                 or max_workers < 1):
             raise ValueError(_("FeedTask %(name)s: max_workers must be an "
@@ -156,7 +156,7 @@ class FeedTask(tf_task.Task):
         self._common = _SubtaskList()
         self._tx_by_uuid: Dict[str, WrapperTask] = {}
         self._post_exec: List[Tuple[Any, bool]] = []
-        self._post_exec_names = set()
+        self._post_exec_names: Set[str] = set()
         self.outcomes: Dict[str, EntryOutcome] = {}
 
     # -- the feed ----------------------------------------------------------
@@ -169,6 +169,7 @@ class FeedTask(tf_task.Task):
         with a different etag.
         """
         if self._feed is None:
+            assert self._getter is not None  # one of the two is set
             fetched = self._getter.get()
             with self._lock:
                 if self._feed is None:
@@ -224,7 +225,7 @@ class FeedTask(tf_task.Task):
         else:
             for index, known in enumerate(self._uuids()):
                 if known == uuid:
-                    return self._feed[index]
+                    return self.feed[index]
         raise KeyError(_("FeedTask %(name)s has no entry with UUID %(uuid)r; "
                          "the UUIDs it has are the keys of "
                          "wrapper_tasks.") % {"name": self.name,

@@ -3,7 +3,7 @@ anything, and the run of a sequence of them on one entry."""
 
 import abc
 import inspect
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from oslo_log import log as logging
 
@@ -257,7 +257,7 @@ class _SubtaskRun:
     def _run_subtasks(self, wrapper) -> dict:
         """Run every Subtask on ``wrapper``; set ``_flagged``; return the
         provided values."""
-        provided = {}
+        provided: Dict[str, Any] = {}
         flagged = False
         for subtask in self.subtasks:
             ret = _call_subtask(subtask, wrapper, provided)

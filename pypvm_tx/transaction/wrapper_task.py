@@ -50,7 +50,7 @@ class WrapperTask(tf_task.Task):
 
     #: The FeedTask this task belongs to (set by it), whose phase decides
     #: whether Subtasks may still be added.
-    _owner = None
+    _owner: Any = None
 
     def __init__(self, name: str, wrapper_or_getter, subtasks=None,
                  allow_empty: bool = False, update_timeout: int = -1, *,
@@ -59,12 +59,12 @@ class WrapperTask(tf_task.Task):
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
                  deadline: Optional[float] = None):
+        self._wrapper: Optional[ewrap.EntryWrapper] = None
+        self._getter: Optional[ewrap.EntryWrapperGetter] = None
         if isinstance(wrapper_or_getter, ewrap.EntryWrapperGetter):
-            self._wrapper = None
             self._getter = wrapper_or_getter
         elif isinstance(wrapper_or_getter, ewrap.EntryWrapper):
             self._wrapper = wrapper_or_getter
-            self._getter = None
         else:
             raise ValueError(_("WrapperTask %(name)s needs an EntryWrapper or "
                                "an EntryWrapperGetter; got %(type)s.") % {
