@@ -17,6 +17,7 @@ from lxml import etree
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
+from pypvm_tx.wrappers import base
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 # -- schema orders (taken from real HMC / NovaLink responses) -------------
@@ -155,15 +156,13 @@ class ConfigElement(ewrap.ElementWrapper):
         elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
         if elem is not None:
             return cls(elem)
-        new = cls.bld_element()
-        etree.SubElement(new, "{%s}Metadata" % cls.schema_ns).append(
-            etree.Element("{%s}Atom" % cls.schema_ns))
+        new = base.new_element(cls.schema_type, cls.schema_ns, metadata=True)
 
         def attach():
             if ensure_parent is not None:
                 ensure_parent()
             if new.getparent() is None:
-                ewrap.insert_in_order(parent.element, new, order)
+                base.insert_in_order(parent.element, new, order)
         return cls(new, attach=attach)
 
     @property

@@ -21,6 +21,7 @@ from pypvm_tx import const as c
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
+from pypvm_tx.wrappers.base import new_element, sub_element
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
 VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
@@ -79,24 +80,6 @@ class _XAGs:
     MAPPINGS = (c.XAG.VIO_SMAP, c.XAG.VIO_FMAP)
 
 
-def _sub(parent: etree._Element, name: str, text=None,
-         attrib=None) -> etree._Element:
-    """Append a UOM-namespace child ``name`` to ``parent``."""
-    elem = etree.SubElement(parent, "{%s}%s" % (c.UOM_NS, name),
-                            attrib=attrib or {})
-    if text is not None:
-        elem.text = str(text)
-    return elem
-
-
-def _new_with_metadata(name: str, attrib=None) -> etree._Element:
-    elem = etree.Element("{%s}%s" % (c.UOM_NS, name),
-                         attrib=attrib or {"schemaVersion": c.SCHEMA_VERSION},
-                         nsmap={None: c.UOM_NS})
-    _sub(_sub(elem, "Metadata"), "Atom")
-    return elem
-
-
 def _link_uuid(href: Optional[str]) -> Optional[str]:
     return href.rstrip("/").rsplit("/", 1)[-1] if href else None
 
@@ -129,10 +112,10 @@ class _Mapping(ewrap.ElementWrapper):
 
     @classmethod
     def _bld_base(cls, client_lpar_href: Optional[str]) -> etree._Element:
-        elem = _new_with_metadata(cls.schema_type)
+        elem = new_element(cls.schema_type, metadata=True)
         if client_lpar_href:
-            _sub(elem, "AssociatedLogicalPartition",
-                 attrib={"href": client_lpar_href, "rel": "related"})
+            sub_element(elem, "AssociatedLogicalPartition",
+                        attrib={"href": client_lpar_href, "rel": "related"})
         return elem
 
 
@@ -204,15 +187,16 @@ class VSCSIMapping(_Mapping):
             raise ValueError(_("A SCSI mapping needs the name of its backing "
                                "storage."))
         elem = cls._bld_base(client_lpar_href)
-        server = _new_with_metadata("ServerAdapter")
-        _sub(server, "AdapterType", "Server")
+        server = new_element("ServerAdapter", metadata=True)
+        sub_element(server, "AdapterType", "Server")
         if server_adapter_name:
-            _sub(server, "AdapterName", server_adapter_name)
-        _sub(server, "RemoteLogicalPartitionID", int(client_lpar_id))
+            sub_element(server, "AdapterName", server_adapter_name)
+        sub_element(server, "RemoteLogicalPartitionID", int(client_lpar_id))
         elem.append(server)
-        stg = _new_with_metadata(storage_type)
-        _sub(stg, STORAGE_NAME_CHILD[storage_type], backing_storage_name)
-        _sub(elem, "Storage").append(stg)
+        stg = new_element(storage_type, metadata=True)
+        sub_element(stg, STORAGE_NAME_CHILD[storage_type],
+                    backing_storage_name)
+        sub_element(elem, "Storage").append(stg)
         return cls(elem)
 
 
@@ -251,19 +235,19 @@ class VFCMapping(_Mapping):
                                "its physical port (e.g. fcs0)."))
         elem = cls._bld_base(client_lpar_href)
         if client_wwpns:
-            client = _new_with_metadata("ClientAdapter")
-            _sub(client, "AdapterType", "Client")
-            _sub(client, "WWPNs", " ".join(client_wwpns))
+            client = new_element("ClientAdapter", metadata=True)
+            sub_element(client, "AdapterType", "Client")
+            sub_element(client, "WWPNs", " ".join(client_wwpns))
             elem.append(client)
-        port = _new_with_metadata("Port")
-        _sub(port, "PortName", backing_port_name)
+        port = new_element("Port", metadata=True)
+        sub_element(port, "PortName", backing_port_name)
         elem.append(port)
-        server = _new_with_metadata("ServerAdapter")
-        _sub(server, "AdapterType", "Server")
+        server = new_element("ServerAdapter", metadata=True)
+        sub_element(server, "AdapterType", "Server")
         if server_adapter_name:
-            _sub(server, "AdapterName", server_adapter_name)
-        _sub(server, "ConnectingPartitionID", int(client_lpar_id))
-        _sub(server, "MapPort", backing_port_name)
+            sub_element(server, "AdapterName", server_adapter_name)
+        sub_element(server, "ConnectingPartitionID", int(client_lpar_id))
+        sub_element(server, "MapPort", backing_port_name)
         elem.append(server)
         return cls(elem)
 
@@ -315,7 +299,7 @@ class _MappingList(ewrap.WrapperElemList):
         root = vios.element.find("{%s}%s" % (c.UOM_NS, container))
         self._pending = root is None
         if root is None:
-            root = _new_with_metadata(container)
+            root = new_element(container, metadata=True)
         super().__init__(root, child_class)
         self._vios = vios
 
