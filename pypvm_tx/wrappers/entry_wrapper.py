@@ -239,7 +239,8 @@ class EntryWrapper(Wrapper):
 
     @property
     def uuid(self) -> Optional[str]:
-        """The object's UUID: the entry's Atom id, else Metadata/Atom/AtomID."""
+        """The object's UUID: the entry's Atom id, else
+        ``Metadata/Atom/AtomID``."""
         if self.entry is not None:
             uuid = self.entry.uuid
             if uuid:

@@ -22,6 +22,7 @@ from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers.base import new_element, sub_element
+from pypvm_tx.wrappers.fields import Field
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
 VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
@@ -97,18 +98,13 @@ class _Mapping(ewrap.ElementWrapper):
     def client_lpar_uuid(self) -> Optional[str]:
         return _link_uuid(self.client_lpar_href)
 
-    @property
-    def server_adapter_name(self) -> Optional[str]:
-        """The VIOS-side adapter, e.g. ``vhost0`` or ``vfchost1``."""
-        return self._get_val_str("ServerAdapter/AdapterName")
-
-    @property
-    def server_slot(self) -> Optional[int]:
-        return self._get_val_int("ServerAdapter/VirtualSlotNumber")
-
-    @property
-    def client_slot(self) -> Optional[int]:
-        return self._get_val_int("ClientAdapter/VirtualSlotNumber")
+    server_adapter_name = Field(
+        "ServerAdapter/AdapterName",
+        doc="The VIOS-side adapter, e.g. ``vhost0`` or ``vfchost1``.")
+    server_slot = Field("ServerAdapter/VirtualSlotNumber", int,
+                        doc="The server adapter's virtual slot number.")
+    client_slot = Field("ClientAdapter/VirtualSlotNumber", int,
+                        doc="The client adapter's virtual slot number.")
 
     @classmethod
     def _bld_base(cls, client_lpar_href: Optional[str]) -> etree._Element:
@@ -125,10 +121,9 @@ class VSCSIMapping(_Mapping):
     """One virtual SCSI mapping: a backing storage device served by the
     VIOS through a server adapter to a client LPAR."""
 
-    @property
-    def client_lpar_id(self) -> Optional[int]:
-        """The client partition's id (the server adapter's remote end)."""
-        return self._get_val_int("ServerAdapter/RemoteLogicalPartitionID")
+    client_lpar_id = Field(
+        "ServerAdapter/RemoteLogicalPartitionID", int,
+        doc="The client partition's id (the server adapter's remote end).")
 
     def _storage(self) -> Optional[etree._Element]:
         holder = self._find("Storage")
@@ -206,9 +201,10 @@ class VFCMapping(_Mapping):
     """One virtual Fibre Channel (NPIV) mapping: a physical FC port of the
     VIOS shared through a server adapter with a client LPAR."""
 
-    @property
-    def client_lpar_id(self) -> Optional[int]:
-        return self._get_val_int("ServerAdapter/ConnectingPartitionID")
+    client_lpar_id = Field(
+        "ServerAdapter/ConnectingPartitionID", int,
+        doc="The client partition's id (the server adapter's connecting "
+            "partition).")
 
     @property
     def backing_port_name(self) -> Optional[str]:
@@ -256,31 +252,18 @@ class VFCMapping(_Mapping):
 class VOptMedia(ewrap.ElementWrapper):
     """One virtual optical medium in a media repository."""
 
-    @property
-    def media_name(self) -> Optional[str]:
-        return self._get_val_str("MediaName")
-
-    @property
-    def mount_type(self) -> Optional[str]:
-        return self._get_val_str("MountType")
-
-    @property
-    def size(self) -> Optional[float]:
-        return self._get_val_float("Size")
+    media_name = Field("MediaName", doc="The medium's name.")
+    mount_type = Field("MountType",
+                       doc="How the medium is mounted (``MountType``).")
+    size = Field("Size", float, doc="The medium's size in GB.")
 
 
 @ewrap.ElementWrapper.pvm_type("VirtualMediaRepository")
 class VMediaRepos(ewrap.ElementWrapper):
     """A VIOS's virtual media (ISO) repository."""
 
-    @property
-    def name(self) -> Optional[str]:
-        return self._get_val_str("RepositoryName")
-
-    @property
-    def size(self) -> Optional[int]:
-        """Size in GB."""
-        return self._get_val_int("RepositorySize")
+    name = Field("RepositoryName", doc="The repository's name.")
+    size = Field("RepositorySize", int, doc="Size in GB.")
 
     @property
     def optical_media(self) -> List[VOptMedia]:
@@ -335,6 +318,6 @@ class VIOS(lpar.BasePartition):
         elem = self._find("MediaRepositories/VirtualMediaRepository")
         return VMediaRepos(elem) if elem is not None else None
 
-    @property
-    def is_license_accepted(self) -> Optional[bool]:
-        return self._get_val_bool("VirtualIOServerLicenseAccepted")
+    is_license_accepted = Field(
+        "VirtualIOServerLicenseAccepted", bool,
+        doc="Whether the VIOS license has been accepted.")
