@@ -1,314 +1,43 @@
-"""The object model's base: wrappers around REST entries and their parts.
+"""The object model's Atom entries: :class:`EntryWrapper`.
 
-A wrapper owns an lxml element and gives it typed, named accessors.  An
-:class:`EntryWrapper` wraps one Atom entry's object element (an LPAR, a
-VIOS, ...) together with the etag it was read with, and knows how to
+An :class:`EntryWrapper` wraps one Atom entry's object element (an LPAR,
+a VIOS, ...) together with the etag it was read with, and knows how to
 write itself back (``update``), re-read itself (``refresh``), create and
-delete itself.  :class:`ElementWrapper` wraps a part of such an object (a
-SCSI mapping, a memory configuration).
+delete itself.
 
-Getters (:class:`EntryWrapperGetter`, :class:`FeedGetter`,
-:class:`UUIDFeedGetter`) describe *what* to GET without doing it yet, so a
-transaction can defer the GET until it holds the object's lock.
+The rest of the object model lives beside it and is re-exported here,
+so code written against this one module keeps working: the element base
+(:class:`~pypvm_tx.wrappers.base.Wrapper`,
+:class:`~pypvm_tx.wrappers.base.ElementWrapper`,
+:class:`~pypvm_tx.wrappers.base.WrapperElemList`,
+:func:`~pypvm_tx.wrappers.base.insert_in_order`) in
+:mod:`pypvm_tx.wrappers.base`, and the deferred GETs
+(:class:`~pypvm_tx.wrappers.getters.EntryWrapperGetter`,
+:class:`~pypvm_tx.wrappers.getters.FeedGetter`,
+:class:`~pypvm_tx.wrappers.getters.UUIDFeedGetter`) in
+:mod:`pypvm_tx.wrappers.getters`.
 
 This module sits on the adapter layer only; it never imports the
 transaction layer.
 """
 
 import re
-import threading
 import urllib.parse
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, Optional, Tuple, Type, Union
 
 from lxml import etree
-from oslo_log import log as logging
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
-
-LOG = logging.getLogger(__name__)
+# Wrapper, ElementWrapper, WrapperElemList and insert_in_order are
+# re-exported: code written against the one-module layout imports them here.
+from pypvm_tx.wrappers.base import (  # noqa: F401
+    ElementWrapper, Wrapper, WrapperElemList, insert_in_order, new_element)
 
 #: Entry wrapper classes by schema type, filled by ``EntryWrapper.pvm_type``.
 _ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
-
-
-def _local_name(tag) -> str:
-    """The tag without its ``{namespace}``."""
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-class Wrapper:
-    """Common base: an element of the ``schema_ns`` namespace and helpers
-    for reading and writing its children by slash-separated paths.
-
-    Subclasses declare ``schema_type`` (the element's local name) and
-    ``child_order`` (the local names of its children in schema order, used
-    to insert a missing child where the server's schema expects it).
-    """
-
-    schema_type: Optional[str] = None
-    schema_ns: str = c.UOM_NS
-    child_order: Tuple[str, ...] = ()
-    has_metadata: bool = False
-
-    _element: etree._Element
-
-    # Cache of "A/B" -> "{ns}A/{ns}B" per namespace; paths are few and fixed.
-    _qualified_paths: Dict[Tuple[str, str], str] = {}
-
-    @property
-    def element(self) -> etree._Element:
-        """The wrapped lxml element."""
-        return self._element
-
-    @classmethod
-    def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
-                 child_order: Sequence[str] = ()):
-        """Class decorator naming a subclass's schema type, namespace and
-        child order; on an EntryWrapper it also registers the subclass so
-        :meth:`EntryWrapper.wrap` picks it for that schema type."""
-        def decorate(subclass):
-            subclass.schema_type = schema_type
-            subclass.schema_ns = ns
-            subclass.child_order = tuple(child_order)
-            cls._register(subclass)
-            return subclass
-        return decorate
-
-    @classmethod
-    def _register(cls, subclass) -> None:
-        """Hook of :meth:`pvm_type`; plain wrappers need no registry."""
-
-    def toxmlstring(self, pretty: bool = False) -> bytes:
-        """The wrapped element serialised as XML (UTF-8 bytes)."""
-        return etree.tostring(self.element, pretty_print=pretty)
-
-    # -- path helpers for subclasses ------------------------------------
-
-    @classmethod
-    def _qualify(cls, path: str) -> str:
-        key = (cls.schema_ns, path)
-        qualified = cls._qualified_paths.get(key)
-        if qualified is None:
-            ns = "{%s}" % cls.schema_ns
-            qualified = "/".join(ns + part for part in path.split("/"))
-            cls._qualified_paths[key] = qualified
-        return qualified
-
-    def _find(self, path: str) -> Optional[etree._Element]:
-        """The first element at ``path`` below this one, or None."""
-        return self.element.find(self._qualify(path))
-
-    def _findall(self, path: str) -> List[etree._Element]:
-        return self.element.findall(self._qualify(path))
-
-    def _get_val_str(self, path: str, default: Optional[str] = None
-                     ) -> Optional[str]:
-        """The stripped text at ``path``; ``default`` if absent or empty."""
-        elem = self._find(path)
-        if elem is None or elem.text is None:
-            return default
-        text = elem.text.strip()
-        return text if text else default
-
-    def _get_val_number(self, path: str, kind, default):
-        """The text at ``path`` converted by ``kind`` (int or float);
-        ``default`` if absent, empty or not a number of that kind."""
-        text = self._get_val_str(path)
-        if text is None:
-            return default
-        try:
-            return kind(text)
-        except ValueError:
-            LOG.debug("Value %r at %s is not a valid %s.", text, path,
-                      kind.__name__)
-            return default
-
-    def _get_val_int(self, path: str, default: Optional[int] = None
-                     ) -> Optional[int]:
-        return self._get_val_number(path, int, default)
-
-    def _get_val_float(self, path: str, default: Optional[float] = None
-                       ) -> Optional[float]:
-        return self._get_val_number(path, float, default)
-
-    def _get_val_bool(self, path: str, default: Optional[bool] = None
-                      ) -> Optional[bool]:
-        text = self._get_val_str(path)
-        if text is None:
-            return default
-        return text.lower() == "true"
-
-    def _set_val(self, path: str, value, child_orders: Optional[
-            Dict[str, Sequence[str]]] = None) -> etree._Element:
-        """Set the text at ``path``, creating missing elements.
-
-        A missing element is inserted where schema order puts it: at the
-        first level by this wrapper's ``child_order``, below that by
-        ``child_orders[parent_path]`` when given (else appended).  Returns
-        the element that now holds the value.
-        """
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        else:
-            text = str(value)
-        parent = self.element
-        parts = path.split("/")
-        for depth, part in enumerate(parts):
-            child = parent.find(self._qualify(part))
-            if child is None:
-                if depth == 0:
-                    order = self.child_order
-                else:
-                    order = (child_orders or {}).get("/".join(parts[:depth]),
-                                                     ())
-                child = etree.Element("{%s}%s" % (self.schema_ns, part))
-                insert_in_order(parent, child, order)
-            parent = child
-        parent.text = text
-        return parent
-
-
-def insert_in_order(parent: etree._Element, child: etree._Element,
-                    order: Sequence[str]) -> None:
-    """Insert ``child`` into ``parent`` where the schema ``order`` puts it.
-
-    ``order`` lists children's local names in schema order.  The child goes
-    before the first existing sibling that the order places after it; if
-    its own name is not in ``order`` (or no order is known) it is appended.
-    """
-    name = _local_name(child.tag)
-    try:
-        rank = order.index(name)
-    except ValueError:
-        parent.append(child)
-        return
-    later = set(order[rank + 1:])
-    for index, sibling in enumerate(parent):
-        if _local_name(sibling.tag) in later:
-            parent.insert(index, child)
-            return
-    parent.append(child)
-
-
-def _text(value: Optional[str]) -> str:
-    return value.strip() if value else ""
-
-
-def _same_xml(one: etree._Element, two: etree._Element) -> bool:
-    """Structural equality of two elements (see ElementWrapper.__eq__)."""
-    if (one.tag != two.tag or dict(one.attrib) != dict(two.attrib)
-            or _text(one.text) != _text(two.text)):
-        return False
-    kids_one = [k for k in one if isinstance(k.tag, str)]
-    kids_two = [k for k in two if isinstance(k.tag, str)]
-    return len(kids_one) == len(kids_two) and all(
-        _same_xml(a, b) for a, b in zip(kids_one, kids_two))
-
-
-class ElementWrapper(Wrapper):
-    """A part of an object (not an Atom entry), e.g. one SCSI mapping."""
-
-    def __init__(self, element: etree._Element):
-        self._element = element
-
-    @classmethod
-    def wrap(cls, element: etree._Element) -> "ElementWrapper":
-        """Wrap an existing element."""
-        if not isinstance(element, etree._Element):
-            raise TypeError(_("%(cls)s.wrap needs an lxml element, got "
-                              "%(got)s.") % {"cls": cls.__name__,
-                                             "got": type(element).__name__})
-        return cls(element)
-
-    @classmethod
-    def bld_element(cls) -> etree._Element:
-        """A new, empty element of this wrapper's schema type."""
-        return etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
-                             attrib={"schemaVersion": c.SCHEMA_VERSION},
-                             nsmap={None: cls.schema_ns})
-
-    def __eq__(self, other):
-        """Same element, or the same XML content: tags, attributes and
-        non-blank text, ignoring namespace prefixes and indentation (so a
-        copy parsed elsewhere still matches, e.g. for ``remove``)."""
-        if not isinstance(other, ElementWrapper):
-            return NotImplemented
-        return self.element is other.element or _same_xml(self.element,
-                                                          other.element)
-
-    def __hash__(self):
-        # Must agree with __eq__: equal content means an equal tag.
-        return hash(self.element.tag)
-
-    def __repr__(self):
-        return "<%s %s>" % (type(self).__name__, self.schema_type)
-
-
-class WrapperElemList:
-    """A live list view of the children of ``root`` that ``child_class``
-    wraps (e.g. the ``VirtualSCSIMapping`` elements of a VIOS).
-
-    Appending or removing changes the underlying XML, so the change is
-    written back by the owning entry's ``update()``.
-    """
-
-    def __init__(self, root: etree._Element,
-                 child_class: Type[ElementWrapper]):
-        self.root = root
-        self.child_class = child_class
-        self._tag = "{%s}%s" % (child_class.schema_ns, child_class.schema_type)
-
-    def _elements(self) -> List[etree._Element]:
-        return list(self.root.iterchildren(self._tag))
-
-    def __len__(self) -> int:
-        return len(self._elements())
-
-    def __iter__(self):
-        return (self.child_class.wrap(elem) for elem in self._elements())
-
-    def __getitem__(self, index):
-        elems = self._elements()
-        if isinstance(index, slice):
-            return [self.child_class.wrap(elem) for elem in elems[index]]
-        return self.child_class.wrap(elems[index])
-
-    def __contains__(self, item) -> bool:
-        return any(item == wrapper for wrapper in self)
-
-    def __repr__(self):
-        return repr(list(self))
-
-    def _check(self, item):
-        if not isinstance(item, self.child_class):
-            raise TypeError(_("This list holds %(want)s wrappers; got "
-                              "%(got)s.") % {"want": self.child_class.__name__,
-                                             "got": type(item).__name__})
-
-    def append(self, item: ElementWrapper) -> None:
-        """Add ``item`` after the last element of its kind."""
-        self._check(item)
-        elems = self._elements()
-        if elems:
-            elems[-1].addnext(item.element)
-        else:
-            self.root.append(item.element)
-
-    def extend(self, items: Iterable[ElementWrapper]) -> None:
-        for item in items:
-            self.append(item)
-
-    def remove(self, item: ElementWrapper) -> None:
-        """Remove the first element equal to ``item``; ValueError if none."""
-        self._check(item)
-        for elem in self._elements():
-            if elem is item.element or self.child_class.wrap(elem) == item:
-                self.root.remove(elem)
-                return
-        raise ValueError(_("%s is not in the list.") % item)
 
 
 def _parent_type_name(parent_class) -> Optional[str]:
@@ -491,12 +220,8 @@ class EntryWrapper(Wrapper):
     @classmethod
     def bld(cls, adapter) -> "EntryWrapper":
         """A new, empty object of this type, ready to fill in and create()."""
-        element = etree.Element("{%s}%s" % (cls.schema_ns, cls.schema_type),
-                                attrib={"schemaVersion": c.SCHEMA_VERSION},
-                                nsmap={None: cls.schema_ns})
-        if cls.has_metadata:
-            meta = etree.SubElement(element, "{%s}Metadata" % cls.schema_ns)
-            etree.SubElement(meta, "{%s}Atom" % cls.schema_ns)
+        element = new_element(cls.schema_type, cls.schema_ns,
+                              metadata=cls.has_metadata)
         return cls(element=element, adapter=adapter)
 
     # -- identity ----------------------------------------------------------
@@ -514,7 +239,8 @@ class EntryWrapper(Wrapper):
 
     @property
     def uuid(self) -> Optional[str]:
-        """The object's UUID: the entry's Atom id, else Metadata/Atom/AtomID."""
+        """The object's UUID: the entry's Atom id, else
+        ``Metadata/Atom/AtomID``."""
         if self.entry is not None:
             uuid = self.entry.uuid
             if uuid:
@@ -621,114 +347,8 @@ class EntryWrapper(Wrapper):
                                   parent=parent)
 
 
-def _check_entry_class(entry_class) -> None:
-    if not (isinstance(entry_class, type)
-            and issubclass(entry_class, EntryWrapper)
-            and entry_class.schema_type):
-        raise ValueError(_("entry_class must be an EntryWrapper subclass "
-                           "registered for a schema type (for example LPAR "
-                           "or VIOS); got %r.") % (entry_class,))
-
-
-class EntryWrapperGetter:
-    """A deferred, cached GET of one object.
-
-    ``get()`` does the GET the first time and returns the cached wrapper
-    after that; ``get(refresh=True)`` refreshes the cached wrapper.
-    """
-
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 entry_uuid: str, parent_class=None, parent_uuid=None,
-                 xag=None, parent=None):
-        _check_entry_class(entry_class)
-        if not entry_uuid:
-            raise ValueError(_("An EntryWrapperGetter needs the UUID of the "
-                               "object to get."))
-        self.adapter = adapter
-        self.entry_class = entry_class
-        self.entry_uuid = entry_uuid
-        self.parent_type, self.parent_uuid = resolve_parent(
-            parent_class, parent_uuid, parent)
-        self.xag = xag
-        self.cache: Optional[EntryWrapper] = None
-        self._lock = threading.Lock()
-
-    def __repr__(self):
-        return "<EntryWrapperGetter %s %s>" % (self.entry_class.__name__,
-                                               self.entry_uuid)
-
-    @property
-    def uuid(self) -> str:
-        """The UUID of the object this getter fetches (the lock key)."""
-        return self.entry_uuid
-
-    def get(self, refresh: bool = False) -> EntryWrapper:
-        with self._lock:
-            if self.cache is None:
-                self.cache = self.entry_class.get(
-                    self.adapter, uuid=self.entry_uuid,
-                    parent_type=self.parent_type,
-                    parent_uuid=self.parent_uuid, xag=self.xag)
-            elif refresh:
-                self.cache = self.cache.refresh()
-            return self.cache
-
-
-class FeedGetter:
-    """A deferred, cached GET of a whole feed.
-
-    ``get()`` fetches once; ``refresh=True`` refreshes each cached entry
-    (etag-checked, so unchanged ones cost a 304); ``refetch=True`` GETs the
-    feed again.
-    """
-
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 parent_class=None, parent_uuid=None, xag=None, parent=None):
-        _check_entry_class(entry_class)
-        self.adapter = adapter
-        self.entry_class = entry_class
-        self.parent_type, self.parent_uuid = resolve_parent(
-            parent_class, parent_uuid, parent)
-        self.xag = xag
-        self.cache: Optional[List[EntryWrapper]] = None
-        self._lock = threading.Lock()
-
-    def __repr__(self):
-        return "<FeedGetter %s>" % self.entry_class.__name__
-
-    def _fetch(self) -> List[EntryWrapper]:
-        return self.entry_class.get(self.adapter, parent_type=self.parent_type,
-                                    parent_uuid=self.parent_uuid, xag=self.xag)
-
-    def get(self, refresh: bool = False, refetch: bool = False
-            ) -> List[EntryWrapper]:
-        with self._lock:
-            if self.cache is None or refetch:
-                self.cache = self._fetch()
-            elif refresh:
-                self.cache = [wrapper.refresh() for wrapper in self.cache]
-            return self.cache
-
-
-class UUIDFeedGetter(FeedGetter):
-    """A feed built from single GETs of the given UUIDs.
-
-    Useful when only some objects of a large feed are wanted.
-    """
-
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 uuid_list: Sequence[str], parent_class=None,
-                 parent_uuid=None, xag=None, parent=None):
-        super().__init__(adapter, entry_class, parent_class=parent_class,
-                         parent_uuid=parent_uuid, xag=xag, parent=parent)
-        if isinstance(uuid_list, str):
-            raise ValueError(_("uuid_list must be a list of UUIDs, not a "
-                               "single string."))
-        self.uuid_list = list(uuid_list)
-
-    def _fetch(self) -> List[EntryWrapper]:
-        return [self.entry_class.get(self.adapter, uuid=uuid,
-                                     parent_type=self.parent_type,
-                                     parent_uuid=self.parent_uuid,
-                                     xag=self.xag)
-                for uuid in self.uuid_list]
+# Re-exported for code written against the one-module layout.  Imported
+# last: the getters build on EntryWrapper above, and the package imports
+# this module before them.
+from pypvm_tx.wrappers.getters import (  # noqa: E402,F401
+    EntryWrapperGetter, FeedGetter, UUIDFeedGetter)

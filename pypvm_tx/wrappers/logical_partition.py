@@ -17,7 +17,9 @@ from lxml import etree
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
+from pypvm_tx.wrappers import base
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.fields import Field
 
 # -- schema orders (taken from real HMC / NovaLink responses) -------------
 
@@ -129,6 +131,11 @@ class SharingMode:
     KEEP_IDLE_PROCS = "keep idle procs"
 
 
+def _units(value: float) -> str:
+    """Processing units as the server writes them (at most 2 decimals)."""
+    return "%s" % round(float(value), 2)
+
+
 # -- element wrappers that may not exist yet --------------------------------
 
 
@@ -155,15 +162,13 @@ class ConfigElement(ewrap.ElementWrapper):
         elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
         if elem is not None:
             return cls(elem)
-        new = cls.bld_element()
-        etree.SubElement(new, "{%s}Metadata" % cls.schema_ns).append(
-            etree.Element("{%s}Atom" % cls.schema_ns))
+        new = base.new_element(cls.schema_type, cls.schema_ns, metadata=True)
 
         def attach():
             if ensure_parent is not None:
                 ensure_parent()
             if new.getparent() is None:
-                ewrap.insert_in_order(parent.element, new, order)
+                base.insert_in_order(parent.element, new, order)
         return cls(new, attach=attach)
 
     @property
@@ -185,96 +190,56 @@ class ConfigElement(ewrap.ElementWrapper):
 class PartitionMemoryConfiguration(ConfigElement):
     """A partition's memory configuration; sizes are in MB."""
 
-    @property
-    def desired(self) -> Optional[int]:
-        return self._get_val_int("DesiredMemory")
-
-    @desired.setter
-    def desired(self, value: int) -> None:
-        self._set_val("DesiredMemory", int(value))
-
-    @property
-    def min(self) -> Optional[int]:
-        return self._get_val_int("MinimumMemory")
-
-    @min.setter
-    def min(self, value: int) -> None:
-        self._set_val("MinimumMemory", int(value))
-
-    @property
-    def max(self) -> Optional[int]:
-        return self._get_val_int("MaximumMemory")
-
-    @max.setter
-    def max(self, value: int) -> None:
-        self._set_val("MaximumMemory", int(value))
-
-    @property
-    def current(self) -> Optional[int]:
-        """The memory the running partition has now (read-only)."""
-        return self._get_val_int("CurrentMemory")
+    desired = Field("DesiredMemory", int, settable=True,
+                    doc="The memory the partition is given when it starts "
+                        "(``DesiredMemory``).")
+    min = Field("MinimumMemory", int, settable=True,
+                doc="The least memory the partition may run with "
+                    "(``MinimumMemory``).")
+    max = Field("MaximumMemory", int, settable=True,
+                doc="The most memory the partition may be given "
+                    "(``MaximumMemory``).")
+    current = Field("CurrentMemory", int,
+                    doc="The memory the running partition has now "
+                        "(read-only).")
 
 
 @ewrap.ElementWrapper.pvm_type("SharedProcessorConfiguration",
                                child_order=SHARED_PROC_CHILD_ORDER)
 class SharedProcessorConfiguration(ConfigElement):
-    """Shared-processor settings: processing units and virtual processors."""
+    """Shared-processor settings: processing units and virtual processors.
 
-    @property
-    def desired_units(self) -> Optional[float]:
-        return self._get_val_float("DesiredProcessingUnits")
+    Processing units are written with at most two decimals, as the server
+    writes them.
+    """
 
-    @desired_units.setter
-    def desired_units(self, value: float) -> None:
-        self._set_val("DesiredProcessingUnits", _units(value))
-
-    @property
-    def min_units(self) -> Optional[float]:
-        return self._get_val_float("MinimumProcessingUnits")
-
-    @min_units.setter
-    def min_units(self, value: float) -> None:
-        self._set_val("MinimumProcessingUnits", _units(value))
-
-    @property
-    def max_units(self) -> Optional[float]:
-        return self._get_val_float("MaximumProcessingUnits")
-
-    @max_units.setter
-    def max_units(self, value: float) -> None:
-        self._set_val("MaximumProcessingUnits", _units(value))
-
-    @property
-    def desired_virtual(self) -> Optional[int]:
-        return self._get_val_int("DesiredVirtualProcessors")
-
-    @desired_virtual.setter
-    def desired_virtual(self, value: int) -> None:
-        self._set_val("DesiredVirtualProcessors", int(value))
-
-    @property
-    def min_virtual(self) -> Optional[int]:
-        return self._get_val_int("MinimumVirtualProcessors")
-
-    @min_virtual.setter
-    def min_virtual(self, value: int) -> None:
-        self._set_val("MinimumVirtualProcessors", int(value))
-
-    @property
-    def max_virtual(self) -> Optional[int]:
-        return self._get_val_int("MaximumVirtualProcessors")
-
-    @max_virtual.setter
-    def max_virtual(self, value: int) -> None:
-        self._set_val("MaximumVirtualProcessors", int(value))
-
-    @property
-    def pool_id(self) -> Optional[int]:
-        return self._get_val_int("SharedProcessorPoolID")
-
-    @property
-    def uncapped_weight(self) -> Optional[int]:
-        return self._get_val_int("UncappedWeight")
+    desired_units = Field("DesiredProcessingUnits", float, settable=True,
+                          coerce=_units,
+                          doc="Desired processing units "
+                              "(``DesiredProcessingUnits``).")
+    min_units = Field("MinimumProcessingUnits", float, settable=True,
+                      coerce=_units,
+                      doc="Minimum processing units "
+                          "(``MinimumProcessingUnits``).")
+    max_units = Field("MaximumProcessingUnits", float, settable=True,
+                      coerce=_units,
+                      doc="Maximum processing units "
+                          "(``MaximumProcessingUnits``).")
+    desired_virtual = Field("DesiredVirtualProcessors", int, settable=True,
+                            doc="Desired virtual processors "
+                                "(``DesiredVirtualProcessors``).")
+    min_virtual = Field("MinimumVirtualProcessors", int, settable=True,
+                        doc="Minimum virtual processors "
+                            "(``MinimumVirtualProcessors``).")
+    max_virtual = Field("MaximumVirtualProcessors", int, settable=True,
+                        doc="Maximum virtual processors "
+                            "(``MaximumVirtualProcessors``).")
+    pool_id = Field("SharedProcessorPoolID", int,
+                    doc="The shared processor pool's id "
+                        "(``SharedProcessorPoolID``).")
+    uncapped_weight = Field("UncappedWeight", int,
+                            doc="The partition's share of idle capacity "
+                                "when uncapped (``UncappedWeight``).")
 
 
 @ewrap.ElementWrapper.pvm_type("DedicatedProcessorConfiguration",
@@ -282,29 +247,13 @@ class SharedProcessorConfiguration(ConfigElement):
 class DedicatedProcessorConfiguration(ConfigElement):
     """Dedicated-processor settings: whole processors."""
 
-    @property
-    def desired(self) -> Optional[int]:
-        return self._get_val_int("DesiredProcessors")
-
-    @desired.setter
-    def desired(self, value: int) -> None:
-        self._set_val("DesiredProcessors", int(value))
-
-    @property
-    def min(self) -> Optional[int]:
-        return self._get_val_int("MinimumProcessors")
-
-    @min.setter
-    def min(self, value: int) -> None:
-        self._set_val("MinimumProcessors", int(value))
-
-    @property
-    def max(self) -> Optional[int]:
-        return self._get_val_int("MaximumProcessors")
-
-    @max.setter
-    def max(self, value: int) -> None:
-        self._set_val("MaximumProcessors", int(value))
+    desired = Field("DesiredProcessors", int, settable=True,
+                    doc="Desired dedicated processors "
+                        "(``DesiredProcessors``).")
+    min = Field("MinimumProcessors", int, settable=True,
+                doc="Minimum dedicated processors (``MinimumProcessors``).")
+    max = Field("MaximumProcessors", int, settable=True,
+                doc="Maximum dedicated processors (``MaximumProcessors``).")
 
 
 @ewrap.ElementWrapper.pvm_type("PartitionProcessorConfiguration",
@@ -317,21 +266,12 @@ class PartitionProcessorConfiguration(ConfigElement):
     write the desired values of the configuration in force.
     """
 
-    @property
-    def has_dedicated(self) -> Optional[bool]:
-        return self._get_val_bool("HasDedicatedProcessors")
-
-    @has_dedicated.setter
-    def has_dedicated(self, value: bool) -> None:
-        self._set_val("HasDedicatedProcessors", bool(value))
-
-    @property
-    def sharing_mode(self) -> Optional[str]:
-        return self._get_val_str("SharingMode")
-
-    @sharing_mode.setter
-    def sharing_mode(self, value: str) -> None:
-        self._set_val("SharingMode", value)
+    has_dedicated = Field("HasDedicatedProcessors", bool, settable=True,
+                          doc="Whether the partition uses dedicated "
+                              "processors (``HasDedicatedProcessors``).")
+    sharing_mode = Field("SharingMode", settable=True,
+                         doc="``SharingMode``, one of the "
+                             ":class:`SharingMode` values.")
 
     @property
     def shared_proc_cfg(self) -> SharedProcessorConfiguration:
@@ -392,12 +332,15 @@ class PartitionProcessorConfiguration(ConfigElement):
                                "has_dedicated to False first.") % what)
 
 
-def _units(value: float) -> str:
-    """Processing units as the server writes them (at most 2 decimals)."""
-    return "%s" % round(float(value), 2)
-
-
 # -- partitions --------------------------------------------------------------
+
+
+def _partition_name(value: str) -> str:
+    """``value`` if it is a usable partition name, else ValueError."""
+    if not value or not str(value).strip():
+        raise ValueError(_("A partition name must be a non-empty "
+                           "string; got %r.") % (value,))
+    return value
 
 
 class BasePartition(ewrap.EntryWrapper):
@@ -407,49 +350,27 @@ class BasePartition(ewrap.EntryWrapper):
     :class:`~pypvm_tx.wrappers.virtual_io_server.VIOS` are.
     """
 
-    @property
-    def name(self) -> Optional[str]:
-        return self._get_val_str("PartitionName")
-
-    @name.setter
-    def name(self, value: str) -> None:
-        if not value or not str(value).strip():
-            raise ValueError(_("A partition name must be a non-empty "
-                               "string; got %r.") % (value,))
-        self._set_val("PartitionName", value)
-
-    @property
-    def id(self) -> Optional[int]:
-        """The partition's short numeric id on its system (``PartitionID``)."""
-        return self._get_val_int("PartitionID")
-
-    @property
-    def partition_uuid(self) -> Optional[str]:
-        """``PartitionUUID`` as written in the object (usually ``uuid``)."""
-        return self._get_val_str("PartitionUUID")
-
-    @property
-    def state(self) -> Optional[str]:
-        """``PartitionState``, one of the :class:`LPARState` values."""
-        return self._get_val_str("PartitionState")
-
-    @property
-    def partition_type(self) -> Optional[str]:
-        """``PartitionType``, one of the :class:`LPARType` values."""
-        return self._get_val_str("PartitionType")
-
-    @property
-    def env(self) -> Optional[str]:
-        """The partition's environment: its ``PartitionType`` value."""
-        return self.partition_type
-
-    @env.setter
-    def env(self, value: str) -> None:
-        self._set_val("PartitionType", value)
-
-    @property
-    def is_mgmt_partition(self) -> Optional[bool]:
-        return self._get_val_bool("IsManagementPartition")
+    name = Field("PartitionName", settable=True, coerce=_partition_name,
+                 doc="The partition's name (``PartitionName``); a name "
+                     "set must be a non-empty string.")
+    id = Field("PartitionID", int,
+               doc="The partition's short numeric id on its system "
+                   "(``PartitionID``).")
+    partition_uuid = Field("PartitionUUID",
+                           doc="``PartitionUUID`` as written in the object "
+                               "(usually ``uuid``).")
+    state = Field("PartitionState",
+                  doc="``PartitionState``, one of the :class:`LPARState` "
+                      "values.")
+    partition_type = Field("PartitionType",
+                           doc="``PartitionType``, one of the "
+                               ":class:`LPARType` values.")
+    env = Field("PartitionType", settable=True,
+                doc="The partition's environment: its ``PartitionType`` "
+                    "value.")
+    is_mgmt_partition = Field("IsManagementPartition", bool,
+                              doc="Whether this is the management "
+                                  "partition (``IsManagementPartition``).")
 
     @property
     def mem_config(self) -> PartitionMemoryConfiguration:

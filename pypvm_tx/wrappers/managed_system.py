@@ -11,6 +11,7 @@ from typing import Optional
 
 from pypvm_tx import const as c
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.fields import Field
 
 #: Children of ``ManagedSystem`` in schema order (from real captures).
 SYSTEM_CHILD_ORDER = (
@@ -33,27 +34,13 @@ _MTMS = "MachineTypeModelAndSerialNumber"
 class System(ewrap.EntryWrapper):
     """A ``ManagedSystem``: the server that hosts LPARs and VIOSes."""
 
-    @property
-    def name(self) -> Optional[str]:
-        """The system's name (``SystemName``)."""
-        return self._get_val_str("SystemName")
-
-    @property
-    def state(self) -> Optional[str]:
-        """The system's state, e.g. ``operating`` (``State``)."""
-        return self._get_val_str("State")
-
-    @property
-    def machine_type(self) -> Optional[str]:
-        return self._get_val_str(_MTMS + "/MachineType")
-
-    @property
-    def model(self) -> Optional[str]:
-        return self._get_val_str(_MTMS + "/Model")
-
-    @property
-    def serial(self) -> Optional[str]:
-        return self._get_val_str(_MTMS + "/SerialNumber")
+    name = Field("SystemName", doc="The system's name (``SystemName``).")
+    state = Field("State",
+                  doc="The system's state, e.g. ``operating`` (``State``).")
+    machine_type = Field(_MTMS + "/MachineType",
+                         doc="The machine type, e.g. ``8247``.")
+    model = Field(_MTMS + "/Model", doc="The model, e.g. ``22L``.")
+    serial = Field(_MTMS + "/SerialNumber", doc="The serial number.")
 
     @property
     def mtms(self) -> Optional[str]:
@@ -63,10 +50,7 @@ class System(ewrap.EntryWrapper):
             return None
         return "%s-%s*%s" % parts
 
-    @property
-    def max_partitions(self) -> Optional[int]:
-        return self._get_val_int("MaximumPartitions")
-
-    @property
-    def primary_ip(self) -> Optional[str]:
-        return self._get_val_str("PrimaryIPAddress")
+    max_partitions = Field("MaximumPartitions", int,
+                           doc="How many partitions the system can host.")
+    primary_ip = Field("PrimaryIPAddress",
+                       doc="The system's primary IP address.")

@@ -21,6 +21,8 @@ from pypvm_tx import const as c
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
+from pypvm_tx.wrappers.base import new_element, sub_element
+from pypvm_tx.wrappers.fields import Field
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
 VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
@@ -79,24 +81,6 @@ class _XAGs:
     MAPPINGS = (c.XAG.VIO_SMAP, c.XAG.VIO_FMAP)
 
 
-def _sub(parent: etree._Element, name: str, text=None,
-         attrib=None) -> etree._Element:
-    """Append a UOM-namespace child ``name`` to ``parent``."""
-    elem = etree.SubElement(parent, "{%s}%s" % (c.UOM_NS, name),
-                            attrib=attrib or {})
-    if text is not None:
-        elem.text = str(text)
-    return elem
-
-
-def _new_with_metadata(name: str, attrib=None) -> etree._Element:
-    elem = etree.Element("{%s}%s" % (c.UOM_NS, name),
-                         attrib=attrib or {"schemaVersion": c.SCHEMA_VERSION},
-                         nsmap={None: c.UOM_NS})
-    _sub(_sub(elem, "Metadata"), "Atom")
-    return elem
-
-
 def _link_uuid(href: Optional[str]) -> Optional[str]:
     return href.rstrip("/").rsplit("/", 1)[-1] if href else None
 
@@ -114,25 +98,20 @@ class _Mapping(ewrap.ElementWrapper):
     def client_lpar_uuid(self) -> Optional[str]:
         return _link_uuid(self.client_lpar_href)
 
-    @property
-    def server_adapter_name(self) -> Optional[str]:
-        """The VIOS-side adapter, e.g. ``vhost0`` or ``vfchost1``."""
-        return self._get_val_str("ServerAdapter/AdapterName")
-
-    @property
-    def server_slot(self) -> Optional[int]:
-        return self._get_val_int("ServerAdapter/VirtualSlotNumber")
-
-    @property
-    def client_slot(self) -> Optional[int]:
-        return self._get_val_int("ClientAdapter/VirtualSlotNumber")
+    server_adapter_name = Field(
+        "ServerAdapter/AdapterName",
+        doc="The VIOS-side adapter, e.g. ``vhost0`` or ``vfchost1``.")
+    server_slot = Field("ServerAdapter/VirtualSlotNumber", int,
+                        doc="The server adapter's virtual slot number.")
+    client_slot = Field("ClientAdapter/VirtualSlotNumber", int,
+                        doc="The client adapter's virtual slot number.")
 
     @classmethod
     def _bld_base(cls, client_lpar_href: Optional[str]) -> etree._Element:
-        elem = _new_with_metadata(cls.schema_type)
+        elem = new_element(cls.schema_type, metadata=True)
         if client_lpar_href:
-            _sub(elem, "AssociatedLogicalPartition",
-                 attrib={"href": client_lpar_href, "rel": "related"})
+            sub_element(elem, "AssociatedLogicalPartition",
+                        attrib={"href": client_lpar_href, "rel": "related"})
         return elem
 
 
@@ -142,10 +121,9 @@ class VSCSIMapping(_Mapping):
     """One virtual SCSI mapping: a backing storage device served by the
     VIOS through a server adapter to a client LPAR."""
 
-    @property
-    def client_lpar_id(self) -> Optional[int]:
-        """The client partition's id (the server adapter's remote end)."""
-        return self._get_val_int("ServerAdapter/RemoteLogicalPartitionID")
+    client_lpar_id = Field(
+        "ServerAdapter/RemoteLogicalPartitionID", int,
+        doc="The client partition's id (the server adapter's remote end).")
 
     def _storage(self) -> Optional[etree._Element]:
         holder = self._find("Storage")
@@ -204,15 +182,16 @@ class VSCSIMapping(_Mapping):
             raise ValueError(_("A SCSI mapping needs the name of its backing "
                                "storage."))
         elem = cls._bld_base(client_lpar_href)
-        server = _new_with_metadata("ServerAdapter")
-        _sub(server, "AdapterType", "Server")
+        server = new_element("ServerAdapter", metadata=True)
+        sub_element(server, "AdapterType", "Server")
         if server_adapter_name:
-            _sub(server, "AdapterName", server_adapter_name)
-        _sub(server, "RemoteLogicalPartitionID", int(client_lpar_id))
+            sub_element(server, "AdapterName", server_adapter_name)
+        sub_element(server, "RemoteLogicalPartitionID", int(client_lpar_id))
         elem.append(server)
-        stg = _new_with_metadata(storage_type)
-        _sub(stg, STORAGE_NAME_CHILD[storage_type], backing_storage_name)
-        _sub(elem, "Storage").append(stg)
+        stg = new_element(storage_type, metadata=True)
+        sub_element(stg, STORAGE_NAME_CHILD[storage_type],
+                    backing_storage_name)
+        sub_element(elem, "Storage").append(stg)
         return cls(elem)
 
 
@@ -222,9 +201,10 @@ class VFCMapping(_Mapping):
     """One virtual Fibre Channel (NPIV) mapping: a physical FC port of the
     VIOS shared through a server adapter with a client LPAR."""
 
-    @property
-    def client_lpar_id(self) -> Optional[int]:
-        return self._get_val_int("ServerAdapter/ConnectingPartitionID")
+    client_lpar_id = Field(
+        "ServerAdapter/ConnectingPartitionID", int,
+        doc="The client partition's id (the server adapter's connecting "
+            "partition).")
 
     @property
     def backing_port_name(self) -> Optional[str]:
@@ -251,19 +231,19 @@ class VFCMapping(_Mapping):
                                "its physical port (e.g. fcs0)."))
         elem = cls._bld_base(client_lpar_href)
         if client_wwpns:
-            client = _new_with_metadata("ClientAdapter")
-            _sub(client, "AdapterType", "Client")
-            _sub(client, "WWPNs", " ".join(client_wwpns))
+            client = new_element("ClientAdapter", metadata=True)
+            sub_element(client, "AdapterType", "Client")
+            sub_element(client, "WWPNs", " ".join(client_wwpns))
             elem.append(client)
-        port = _new_with_metadata("Port")
-        _sub(port, "PortName", backing_port_name)
+        port = new_element("Port", metadata=True)
+        sub_element(port, "PortName", backing_port_name)
         elem.append(port)
-        server = _new_with_metadata("ServerAdapter")
-        _sub(server, "AdapterType", "Server")
+        server = new_element("ServerAdapter", metadata=True)
+        sub_element(server, "AdapterType", "Server")
         if server_adapter_name:
-            _sub(server, "AdapterName", server_adapter_name)
-        _sub(server, "ConnectingPartitionID", int(client_lpar_id))
-        _sub(server, "MapPort", backing_port_name)
+            sub_element(server, "AdapterName", server_adapter_name)
+        sub_element(server, "ConnectingPartitionID", int(client_lpar_id))
+        sub_element(server, "MapPort", backing_port_name)
         elem.append(server)
         return cls(elem)
 
@@ -272,31 +252,18 @@ class VFCMapping(_Mapping):
 class VOptMedia(ewrap.ElementWrapper):
     """One virtual optical medium in a media repository."""
 
-    @property
-    def media_name(self) -> Optional[str]:
-        return self._get_val_str("MediaName")
-
-    @property
-    def mount_type(self) -> Optional[str]:
-        return self._get_val_str("MountType")
-
-    @property
-    def size(self) -> Optional[float]:
-        return self._get_val_float("Size")
+    media_name = Field("MediaName", doc="The medium's name.")
+    mount_type = Field("MountType",
+                       doc="How the medium is mounted (``MountType``).")
+    size = Field("Size", float, doc="The medium's size in GB.")
 
 
 @ewrap.ElementWrapper.pvm_type("VirtualMediaRepository")
 class VMediaRepos(ewrap.ElementWrapper):
     """A VIOS's virtual media (ISO) repository."""
 
-    @property
-    def name(self) -> Optional[str]:
-        return self._get_val_str("RepositoryName")
-
-    @property
-    def size(self) -> Optional[int]:
-        """Size in GB."""
-        return self._get_val_int("RepositorySize")
+    name = Field("RepositoryName", doc="The repository's name.")
+    size = Field("RepositorySize", int, doc="Size in GB.")
 
     @property
     def optical_media(self) -> List[VOptMedia]:
@@ -315,7 +282,7 @@ class _MappingList(ewrap.WrapperElemList):
         root = vios.element.find("{%s}%s" % (c.UOM_NS, container))
         self._pending = root is None
         if root is None:
-            root = _new_with_metadata(container)
+            root = new_element(container, metadata=True)
         super().__init__(root, child_class)
         self._vios = vios
 
@@ -351,6 +318,6 @@ class VIOS(lpar.BasePartition):
         elem = self._find("MediaRepositories/VirtualMediaRepository")
         return VMediaRepos(elem) if elem is not None else None
 
-    @property
-    def is_license_accepted(self) -> Optional[bool]:
-        return self._get_val_bool("VirtualIOServerLicenseAccepted")
+    is_license_accepted = Field(
+        "VirtualIOServerLicenseAccepted", bool,
+        doc="Whether the VIOS license has been accepted.")
