@@ -29,7 +29,7 @@ def _local_name(tag) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def new_element(name: str, ns: str = c.UOM_NS,
+def new_element(name: Optional[str], ns: str = c.UOM_NS,
                 metadata: bool = False) -> etree._Element:
     """A new object element ``{ns}name`` as the server expects one.
 
@@ -37,9 +37,12 @@ def new_element(name: str, ns: str = c.UOM_NS,
     ``schemaVersion`` attribute; with ``metadata`` it starts with the empty
     ``Metadata/Atom`` child that heads every object the server accepts.
     """
+    if not name:
+        raise TypeError(_("Cannot build an element without a schema type: "
+                          "declare it with @Wrapper.pvm_type(...)."))
     elem = etree.Element("{%s}%s" % (ns, name),
                          attrib={"schemaVersion": c.SCHEMA_VERSION},
-                         nsmap={None: ns})
+                         nsmap={None: ns})  # type: ignore[dict-item]
     if metadata:
         sub_element(sub_element(elem, "Metadata", ns=ns), "Atom", ns=ns)
     return elem
@@ -199,6 +202,7 @@ class Wrapper:
         for depth, part in enumerate(parts):
             child = parent.find(self._qualify(part))
             if child is None:
+                order: Sequence[str]
                 if depth == 0:
                     order = self.child_order
                 else:
@@ -217,7 +221,7 @@ def _text(value: Optional[str]) -> str:
 
 def _same_xml(one: etree._Element, two: etree._Element) -> bool:
     """Structural equality of two elements (see ElementWrapper.__eq__)."""
-    if (one.tag != two.tag or dict(one.attrib) != dict(two.attrib)
+    if (one.tag != two.tag or dict(one.attrib.items()) != dict(two.attrib.items())
             or _text(one.text) != _text(two.text)):
         return False
     kids_one = [k for k in one if isinstance(k.tag, str)]

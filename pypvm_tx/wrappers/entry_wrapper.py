@@ -112,7 +112,7 @@ class EntryWrapper(Wrapper):
                                "object element."))
         self.entry = entry
         # For a wrapped entry the object element is looked up on first use.
-        self._element = element
+        self._element = element  # type: ignore[assignment]
         self._etag = etag if etag is not None else (
             entry.etag if entry is not None else None)
         self._adapter = adapter

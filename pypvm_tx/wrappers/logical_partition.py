@@ -11,7 +11,7 @@ the server's schema order puts it; the server rejects out-of-order
 elements.  Elements this module knows nothing about are never touched.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Type, TypeVar
 
 from lxml import etree
 
@@ -139,6 +139,9 @@ def _units(value: float) -> str:
 # -- element wrappers that may not exist yet --------------------------------
 
 
+_Config = TypeVar("_Config", bound="ConfigElement")
+
+
 class ConfigElement(ewrap.ElementWrapper):
     """A configuration sub-element that is created on first write.
 
@@ -154,9 +157,9 @@ class ConfigElement(ewrap.ElementWrapper):
         self._attach = attach
 
     @classmethod
-    def _of(cls, parent: ewrap.Wrapper, order: Sequence[str],
+    def _of(cls: Type[_Config], parent: ewrap.Wrapper, order: Sequence[str],
             ensure_parent: Optional[Callable[[], None]] = None
-            ) -> "ConfigElement":
+            ) -> _Config:
         """The ``cls`` child of ``parent``: wrapped if present, else a new
         element inserted (by ``order``) the first time a value is set."""
         elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
