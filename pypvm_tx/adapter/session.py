@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import warnings
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 from xml.sax.saxutils import escape as _saxutils_escape
 
 import requests.utils
@@ -27,7 +27,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx.adapter import paths
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.transport import (MAX_BODY_BYTES, RawResponse,
-                                        Urllib3Transport)
+                                        Transport, Urllib3Transport)
 from pypvm_tx.adapter.tries import RequestTries, default_retry_delay
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
@@ -44,6 +44,8 @@ _LOGON_REQUEST = (
 _TAG_LOGON_TOKEN = "{%s}X-API-Session" % c.WEB_NS
 _USER_AGENT = "pypvm_tx"
 _ACCEPT_ANY = "%s, %s" % (c.ATOM_TYPE, c.UOM_TYPE)
+#: The kinds of event hook a Session calls, as httpx names them.
+_HOOK_EVENTS = ("request", "response")
 
 
 def _xml_escape(text: str) -> str:
@@ -54,6 +56,21 @@ def _xml_escape(text: str) -> str:
 def _env_ca_bundle() -> Optional[str]:
     return (os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE") or None)
+
+
+def _event_hooks(hooks: Optional[Mapping[str, Sequence[Callable]]]
+                 ) -> Dict[str, List[Callable]]:
+    """``{"request": [...], "response": [...]}`` from what the caller gave.
+
+    :raises ValueError: an event other than ``request`` or ``response``.
+    """
+    hooks = dict(hooks or {})
+    unknown = sorted(set(hooks) - set(_HOOK_EVENTS))
+    if unknown:
+        raise ValueError(_("Unknown event hook kind %(kinds)s: use "
+                           "'request' or 'response'.") % {
+                               "kinds": ", ".join(map(repr, unknown))})
+    return {event: list(hooks.get(event) or ()) for event in _HOOK_EVENTS}
 
 
 def _checked_host(host: str) -> str:
@@ -89,6 +106,23 @@ class Session:
     :param logon: log on now (the default); otherwise call :meth:`logon`.
     :param max_body: the largest response body accepted, in bytes (after
         decoding); a larger one is refused as a protocol error.
+    :param transport: what sends the requests, for tests and special
+        deployments: any :class:`~pypvm_tx.adapter.transport.Transport`.
+        By default a :class:`~pypvm_tx.adapter.transport.Urllib3Transport`
+        built from ``verify``, ``pool_maxsize``, ``max_body`` and the
+        environment's proxies; a transport given here is used as it is,
+        and those settings do not reach it.
+    :param event_hooks: ``{"request": [...], "response": [...]}``, as in
+        httpx: each ``request`` hook is called as ``hook(method, url)``
+        just before every HTTP exchange, each ``response`` hook as
+        ``hook(response)`` with the :class:`Response` just after it,
+        whatever its status.  Every exchange counts: each retry, each
+        logon (the first, and any after a 401) and the logoff; an
+        exchange that fails in the transport has no response to show.
+        A hook that raises ends the request with its exception (a
+        request hook's before anything is sent), unless that exception is
+        one a GET is retried on.  The lists are kept in
+        :attr:`event_hooks` and may be changed later.
     """
 
     def __init__(self, host: str = "localhost", username: Optional[str] = None,
@@ -98,7 +132,10 @@ class Session:
                  retry_delay: Optional[Callable[[int], float]]
                  = default_retry_delay,
                  trust_env: bool = True, logon: bool = True,
-                 max_body: int = MAX_BODY_BYTES):
+                 max_body: int = MAX_BODY_BYTES,
+                 transport: Optional[Transport] = None,
+                 event_hooks: Optional[Mapping[str, Sequence[Callable]]]
+                 = None):
         protocol = (protocol or "https").lower()
         if protocol not in ("http", "https"):
             raise ValueError(_("Unsupported protocol %r: use 'https' or "
@@ -118,11 +155,14 @@ class Session:
         self.get_retries = max(0, int(get_retries))
         self.retry_delay = retry_delay
         self.pool_maxsize = pool_maxsize
+        #: The hooks called around each exchange (see ``event_hooks``).
+        self.event_hooks = _event_hooks(event_hooks)
         host_part = "[%s]" % host if ":" in host else host
         #: ``scheme://host:port`` every request goes to.
         self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
         self.verify = self._resolve_verify(verify, trust_env)
-        self._transport = self._default_transport(trust_env, max_body)
+        self._transport = transport if transport is not None else \
+            self._default_transport(trust_env, max_body)
         self._logon_lock = threading.Lock()
         self._headers = self._auth_headers(None)
         if logon:
@@ -307,11 +347,14 @@ class Session:
 
     def _send_once(self, method, path, body, extra, auth_headers, timeout,
                    adapter=None, sensitive=False) -> Response:
-        """One HTTP exchange; transport failures become pypvm_tx errors."""
+        """One HTTP exchange, between the event hooks; transport failures
+        become pypvm_tx errors."""
         target = paths.checked_target(paths.request_target(path))
         url = self.dest + target
         bounded = backoff.bounded_timeout(timeout, "%s %s" % (method, url))
         headers = dict(auth_headers, **extra) if extra else auth_headers
+        for hook in self.event_hooks["request"]:
+            hook(method, url)
         start = time.monotonic()
         raw = self._exchange(method, target, body, headers, timeout, bounded)
         if LOG.isEnabledFor(std_logging.DEBUG):
@@ -319,10 +362,13 @@ class Session:
                       {"m": method, "u": pvmex.printable(url),
                        "s": raw.status,
                        "ms": (time.monotonic() - start) * 1000})
-        return Response(method, path, raw.status, raw.reason, raw.headers,
+        resp = Response(method, path, raw.status, raw.reason, raw.headers,
                         reqheaders=extra,
                         reqbody=b"" if sensitive else (body or b""),
                         body=raw.body, adapter=adapter)
+        for hook in self.event_hooks["response"]:
+            hook(resp)
+        return resp
 
     def _exchange(self, method, target, body, headers, timeout,
                   bounded) -> RawResponse:
