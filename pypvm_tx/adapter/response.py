@@ -1,6 +1,6 @@
 """One HTTP response of the REST server, with its Atom body parsed lazily."""
 
-from typing import Optional
+from typing import Dict, Optional, Union
 
 from requests.structures import CaseInsensitiveDict
 
@@ -36,7 +36,8 @@ class Response:
         self.headers = CaseInsensitiveDict(headers or {})
         # Kept for debugging; never part of any log line or message.  Held
         # as given (copied) until read, which is rare: see reqheaders.
-        self._reqheaders = dict(reqheaders) if reqheaders else {}
+        self._reqheaders: Union[Dict[str, str], CaseInsensitiveDict] = \
+            dict(reqheaders) if reqheaders else {}
         self.reqbody = reqbody
         self.body = body
         self.adapter = adapter
@@ -51,9 +52,10 @@ class Response:
     @property
     def reqheaders(self) -> CaseInsensitiveDict:
         """The request's headers (built on first use: hardly ever read)."""
-        if not isinstance(self._reqheaders, CaseInsensitiveDict):
-            self._reqheaders = CaseInsensitiveDict(self._reqheaders)
-        return self._reqheaders
+        headers = self._reqheaders
+        if not isinstance(headers, CaseInsensitiveDict):
+            headers = self._reqheaders = CaseInsensitiveDict(headers)
+        return headers
 
     @reqheaders.setter
     def reqheaders(self, value):

@@ -104,6 +104,7 @@ def map_error(exc: BaseException, method: str, url: str,
     """The pypvm_tx error for a transport failure (never the password or
     token: neither is in a URL or a urllib3 message)."""
     where = {"m": method, "u": url, "t": timeout, "e": exc}
+    err: pvmex.Error
     if isinstance(exc, pvmex.Error):
         return exc
     if isinstance(exc, urllib3.exceptions.NewConnectionError):

@@ -8,7 +8,7 @@ threads) and a resend that uses no try.  The deadline of
 :func:`pypvm_tx.backoff.deadline_scope` is one more stop condition.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from oslo_log import log as logging
 
@@ -55,6 +55,9 @@ class RequestTries(backoff.Retrying):
         self.relogon = relogon
         self.free_relogon = relogon  # the first re-logon uses no try
         self.tried = 0
+        #: The 401 of a session that expired again after a re-logon: the
+        #: session is renewed, so an idempotent request tries again.
+        self.expired_again: Optional[pvmex.HttpError] = None
 
     def run(self) -> Response:
         return self(self._try_once)
@@ -78,7 +81,7 @@ class RequestTries(backoff.Retrying):
                 if self.free_relogon:
                     self.free_relogon = False
                     continue
-                error.session_renewed = True  # expired again: a new try
+                self.expired_again = error
             raise error
 
     def stop(self, state: backoff.RetryState) -> bool:
@@ -89,7 +92,7 @@ class RequestTries(backoff.Retrying):
         if not self.idempotent:
             return False
         if isinstance(exc, pvmex.HttpError):
-            return getattr(exc, "session_renewed", False) or \
+            return exc is self.expired_again or \
                 exc.response.status in c.TRANSIENT_HTTP_STATUSES
         return isinstance(exc, pvmex.ConnectionError) and \
             not isinstance(exc, pvmex.ProtocolError)

@@ -52,9 +52,9 @@ def parse_xml(body: Union[bytes, str], what: str = "XML") -> etree._Element:
     :raises AtomError: the body is empty, too large, declares a DOCTYPE,
         or is not well-formed.
     """
-    body = _checked_xml(body, what)
+    data = _checked_xml(body, what)
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise _not_well_formed(what, exc) from None
     if root.getroottree().docinfo.doctype:  # belt and braces
@@ -62,7 +62,7 @@ def parse_xml(body: Union[bytes, str], what: str = "XML") -> etree._Element:
     return root
 
 
-def _checked_xml(body, what: str) -> bytes:
+def _checked_xml(body, what: str) -> Union[bytes, bytearray]:
     """``body`` as bytes, after the checks of :func:`parse_xml`."""
     if isinstance(body, str):
         body = body.encode("utf-8")
