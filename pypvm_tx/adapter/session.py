@@ -351,12 +351,14 @@ class Session:
         become pypvm_tx errors."""
         target = paths.checked_target(paths.request_target(path))
         url = self.dest + target
-        bounded = backoff.bounded_timeout(timeout, "%s %s" % (method, url))
+        what = "%s %s" % (method, url)
+        bounded = backoff.bounded_timeout(timeout, what)
         headers = dict(auth_headers, **extra) if extra else auth_headers
         for hook in self.event_hooks["request"]:
             hook(method, url)
         start = time.monotonic()
-        raw = self._exchange(method, target, body, headers, timeout, bounded)
+        raw = self._exchange(method, target, body, headers, timeout, bounded,
+                             what)
         if LOG.isEnabledFor(std_logging.DEBUG):
             LOG.debug("%(m)s %(u)s -> %(s)s (%(ms).1f ms)",
                       {"m": method, "u": pvmex.printable(url),
@@ -370,8 +372,8 @@ class Session:
             hook(resp)
         return resp
 
-    def _exchange(self, method, target, body, headers, timeout,
-                  bounded) -> RawResponse:
+    def _exchange(self, method, target, body, headers, timeout, bounded,
+                  what) -> RawResponse:
         """The transport's exchange; a timeout that the deadline cut short
         is a :class:`~pypvm_tx.exceptions.DeadlineExceeded`."""
         try:
@@ -381,9 +383,7 @@ class Session:
             if bounded is not None and (timeout is None or bounded < timeout):
                 cut = pvmex.DeadlineExceeded(_(
                     "%(what)s was cut at the deadline after %(t).3f s.") % {
-                        "what": pvmex.printable(
-                            "%s %s" % (method, self.dest + target)),
-                        "t": bounded})
+                        "what": pvmex.printable(what), "t": bounded})
                 cut.request_sent = exc.request_sent
                 raise cut from exc
             raise
