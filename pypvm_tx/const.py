@@ -8,29 +8,38 @@ import enum
 
 
 class HTTPStatus(enum.IntEnum):
-    """The HTTP statuses the PowerVM REST API uses."""
+    """The HTTP statuses the PowerVM REST API uses, under pypowervm's names.
 
+    Each status number is written here only; the plain ``HTTP_*`` ints
+    below are these members' values.
+    """
+
+    OK = 200
     OK_NO_CONTENT = 204
     NO_CHANGE = 304
+    BAD_REQUEST = 400
     UNAUTHORIZED = 401
     NOT_FOUND = 404
     ETAG_MISMATCH = 412
     INTERNAL_ERROR = 500
+    BAD_GATEWAY = 502
     SERVICE_UNAVAILABLE = 503
+    GATEWAY_TIMEOUT = 504
 
 
-# Plain-int spellings, for comparisons with ``Response.status``.
-HTTP_OK = 200
-HTTP_NO_CONTENT = 204
-HTTP_NOT_MODIFIED = 304
-HTTP_BAD_REQUEST = 400
-HTTP_UNAUTHORIZED = 401
-HTTP_NOT_FOUND = 404
-HTTP_PRECONDITION_FAILED = 412
-HTTP_INTERNAL_ERROR = 500
-HTTP_BAD_GATEWAY = 502
-HTTP_SERVICE_UNAVAILABLE = 503
-HTTP_GATEWAY_TIMEOUT = 504
+# Plain-int spellings of the same statuses, for comparisons with
+# ``Response.status`` (plain ints, so they format as numbers everywhere).
+HTTP_OK = HTTPStatus.OK.value
+HTTP_NO_CONTENT = HTTPStatus.OK_NO_CONTENT.value
+HTTP_NOT_MODIFIED = HTTPStatus.NO_CHANGE.value
+HTTP_BAD_REQUEST = HTTPStatus.BAD_REQUEST.value
+HTTP_UNAUTHORIZED = HTTPStatus.UNAUTHORIZED.value
+HTTP_NOT_FOUND = HTTPStatus.NOT_FOUND.value
+HTTP_PRECONDITION_FAILED = HTTPStatus.ETAG_MISMATCH.value
+HTTP_INTERNAL_ERROR = HTTPStatus.INTERNAL_ERROR.value
+HTTP_BAD_GATEWAY = HTTPStatus.BAD_GATEWAY.value
+HTTP_SERVICE_UNAVAILABLE = HTTPStatus.SERVICE_UNAVAILABLE.value
+HTTP_GATEWAY_TIMEOUT = HTTPStatus.GATEWAY_TIMEOUT.value
 
 #: Statuses on which an idempotent request (GET) is tried again.
 TRANSIENT_HTTP_STATUSES = frozenset({HTTP_BAD_GATEWAY, HTTP_SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@ the exception for debugging but are not part of its text.
 import builtins
 import re
 
+from pypvm_tx import const as c
 from pypvm_tx.i18n import _
 
 #: Characters that could end or forge a log line: C0 and C1 controls, DEL,
@@ -142,7 +143,8 @@ class HttpUnauth(HttpError):
 
 
 #: The HttpError subclass raised for a given status.
-HTTP_ERROR_BY_STATUS = {404: HttpNotFound, 401: HttpUnauth}
+HTTP_ERROR_BY_STATUS = {c.HTTP_NOT_FOUND: HttpNotFound,
+                        c.HTTP_UNAUTHORIZED: HttpUnauth}
 
 
 def http_error_for(response):

@@ -17,10 +17,10 @@ import requests
 import urllib3
 from lxml import etree
 
-from pypvm_tx import _transport
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter import transport as adapter_transport
 
 PASSWORD = "s3cret-Pa55"
 ENTRY = (b'<entry xmlns="http://www.w3.org/2005/Atom"><id>U1</id>'
@@ -109,7 +109,7 @@ class FakeServer:
 def server(monkeypatch):
     """Every Session's pooled connections answered by a FakeServer."""
     fake = FakeServer()
-    monkeypatch.setattr(_transport.Transport, "_open",
+    monkeypatch.setattr(adapter_transport.Urllib3Transport, "_open",
                         lambda transport, *args: fake.open(transport, *args))
     return fake
 

@@ -15,6 +15,7 @@ from lxml import etree
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter import atom as adapter_atom
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from tests import captures
@@ -173,7 +174,7 @@ def test_a3_entries_match_a_plain_parse(kind):
         etag = element.find("{%s}etag" % c.ETAG_NS)
         assert (wrapper.uuid, wrapper.etag, wrapper.href) == (
             element.findtext(ATOM + "id"), etag.text.strip(),
-            adapter._self_href(element))
+            adapter_atom._self_href(element))
         assert etree.tostring(wrapper.element) == etree.tostring(
             element.find(ATOM + "content")[0])
 

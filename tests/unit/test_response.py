@@ -7,6 +7,7 @@ import pytest
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter import xml as adapter_xml
 from tests import captures
 
 
@@ -154,7 +155,7 @@ def test_a4_entity_declared_without_doctype_keyword_is_refused():
 
 def test_a4_oversized_body_is_refused_before_parsing(monkeypatch):
     """A4: bounded size; the limit is checked before lxml sees the body."""
-    monkeypatch.setattr(adapter, "MAX_XML_BYTES", 1000)
+    monkeypatch.setattr(adapter_xml, "MAX_XML_BYTES", 1000)
     body = b"<a>" + b"x" * 2000 + b"</a>"
     with pytest.raises(pvmex.AtomError) as info:
         adapter.parse_xml(body)
@@ -213,6 +214,7 @@ def test_a4_utf8_and_ascii_bodies_still_parse(body):
 def test_a4_doctype_is_refused_after_parsing_too(monkeypatch):
     """A4: even if the byte scan were bypassed, a parsed DOCTYPE is
     refused (the parser's own settings keep entities unexpanded)."""
-    monkeypatch.setattr(adapter, "_checked_xml", lambda body, what: body)
+    monkeypatch.setattr(adapter_xml, "_checked_xml",
+                        lambda body, what: body)
     with pytest.raises(pvmex.AtomError, match="DOCTYPE"):
         adapter.parse_xml(b"<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;</r>")

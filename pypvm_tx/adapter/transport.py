@@ -1,39 +1,40 @@
-"""The HTTP exchange of a Session, on urllib3's public API (adapter layer).
+"""The HTTP exchange of a Session: the :class:`Transport` interface and
+its urllib3 implementation.
 
-One :class:`Transport` per Session.  It takes its connection pool from a
-``requests`` transport adapter (so pool size, TLS verification, CA
-bundles and proxies are ``requests``' own) and sends each request with
-``pool.urlopen(..., retries=False, redirect=False,
-preload_content=False)``: urllib3 and the standard library frame and parse
-every byte of HTTP; this module only adds the two bounds they lack and
-maps their errors in one place:
+A Session sends every request through one :class:`Transport`: one method
+that takes a request and returns a :class:`RawResponse` (or raises a
+pypvm_tx transport error), and ``close()``.  The default,
+:class:`Urllib3Transport`, takes its connection pool from a ``requests``
+transport adapter (so pool size, TLS verification, CA bundles and proxies
+are ``requests``' own; a proxied request goes the same way as a direct
+one) and sends each request with ``pool.urlopen(..., retries=False,
+redirect=False, preload_content=False)``: urllib3 and the standard
+library frame and parse every byte of HTTP; this module only adds the two
+bounds they lack and maps their errors in one place, :func:`map_error`:
 
 * **size**: a body is read in pieces and refused once it passes
   :data:`MAX_BODY_BYTES` (after decoding gzip/deflate, which urllib3
   decompresses no further than it is asked), so memory grows with what
   arrived, never with what a header declared;
-* **time as a whole**: a per-``recv`` timeout cannot stop a server that
-  trickles a byte at a time, so every request is also armed on a
-  :class:`_Watchdog` that shuts its socket down when the whole exchange
-  (interim responses, headers, body, trailers) overruns its timeout.
+* **time as a whole**: every request is also armed on the
+  :mod:`~pypvm_tx.adapter.watchdog`, which cuts an exchange that
+  overruns its timeout however slowly the bytes trickle in.
 """
 
-import heapq
-import itertools
+import abc
 import socket
 import ssl
 import threading
-import time
 from typing import Dict, Mapping, NamedTuple, Optional
 
 import requests
 import requests.adapters
 import urllib3
-import urllib3.connection
 import urllib3.exceptions
 from http import client as http_client
 
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter import watchdog
 from pypvm_tx.i18n import _
 
 #: Largest response body accepted, after decoding (the XML parser's bound).
@@ -43,7 +44,8 @@ READ_CHUNK = 64 * 1024
 
 
 class RawResponse(NamedTuple):
-    """A response as it came off the wire: status, reason, headers, body."""
+    """A response as it came off the wire: status, reason, headers, body
+    (decoded from gzip/deflate)."""
 
     status: int
     reason: str
@@ -51,137 +53,32 @@ class RawResponse(NamedTuple):
     body: bytes
 
 
-# --------------------------------------------------------------------------
-# The whole-exchange time bound
-# --------------------------------------------------------------------------
+class Transport(abc.ABC):
+    """What a Session sends its requests through.
 
-class _Guard:
-    """One armed request: the connection to cut if its time runs out."""
-
-    __slots__ = ("when", "conn", "expired", "active", "_lock")
-
-    def __init__(self, when: float):
-        self.when = when
-        self.conn = None
-        self.expired = False
-        self.active = True
-        self._lock = threading.Lock()
-
-    def attach(self, conn) -> None:
-        """Called (by the connection) once it is chosen for this request."""
-        with self._lock:
-            self.conn = conn
-            expired = self.expired
-        if expired:
-            _shut(conn)
-
-    def expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            conn = self.conn
-        if conn is not None:
-            _shut(conn)
-
-
-def _shut(conn) -> None:
-    """Make every blocked or later read on ``conn``'s socket end now."""
-    sock = getattr(conn, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
-
-
-class _Watchdog:
-    """One daemon thread that cuts exchanges that outlive their timeout.
-
-    Arming and disarming cost a heap push and a flag; the thread wakes
-    only for the earliest deadline.  Disarmed guards are dropped lazily
-    (and in bulk once they are most of the heap).
+    The Session builds a :class:`Urllib3Transport` unless it is given
+    another (tests, special deployments).  A Session calls :meth:`send`
+    from many threads at once and :meth:`close` on logoff.
     """
 
-    def __init__(self):
-        self._cond = threading.Condition(threading.Lock())
-        self._heap = []
-        self._seq = itertools.count()
-        self._stale = 0
-        self._thread = None
+    @abc.abstractmethod
+    def send(self, method: str, target: str, body: Optional[bytes],
+             headers: Mapping[str, str],
+             timeout: Optional[float]) -> RawResponse:
+        """One HTTP exchange, without retries or redirects.
 
-    def arm(self, seconds: float) -> _Guard:
-        guard = _Guard(time.monotonic() + seconds)
-        with self._cond:
-            heapq.heappush(self._heap, (guard.when, next(self._seq), guard))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="pypvm_tx-watchdog", daemon=True)
-                self._thread.start()
-            if self._heap[0][2] is guard:
-                self._cond.notify()
-        return guard
+        :param target: the request target (path and query), already
+            percent-encoded and checked for control characters.
+        :param timeout: bound of the whole exchange in seconds, or None.
+        :raises pypvm_tx.exceptions.Error: a transport failure, as
+            ``ConnectionError`` (``ProtocolError`` for a malformed or
+            oversized reply), ``TimeoutError`` or ``SSLError``, with
+            ``request_sent`` saying whether the request may have arrived.
+        """
 
-    def disarm(self, guard: _Guard) -> None:
-        with self._cond:
-            guard.active = False
-            self._stale += 1
-            if self._stale > 64 and self._stale * 2 > len(self._heap):
-                self._heap = [item for item in self._heap if item[2].active]
-                heapq.heapify(self._heap)
-                self._stale = 0
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                guard = self._next_due()
-            guard.expire()
-
-    def _next_due(self) -> _Guard:
-        """Wait for the earliest active guard to fall due; pop it."""
-        while True:
-            while self._heap and not self._heap[0][2].active:
-                heapq.heappop(self._heap)
-                self._stale -= 1
-            if not self._heap:
-                self._cond.wait()
-                continue
-            delay = self._heap[0][0] - time.monotonic()
-            if delay > 0:
-                self._cond.wait(delay)
-                continue
-            guard = heapq.heappop(self._heap)[2]
-            guard.active = False
-            return guard
-
-
-_WATCHDOG = _Watchdog()
-_current = threading.local()
-
-
-def _attach_current(conn) -> None:
-    guard = getattr(_current, "guard", None)
-    if guard is not None:
-        guard.attach(conn)
-
-
-class _GuardedHTTPConnection(urllib3.connection.HTTPConnection):
-    """A pooled connection that tells the running request's guard that it
-    is the one to cut."""
-
-    def request(self, *args, **kwargs):
-        _attach_current(self)
-        return super().request(*args, **kwargs)
-
-
-class _GuardedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    """The same for HTTPS (the TLS handshake happens in ``connect``)."""
-
-    def connect(self):
-        _attach_current(self)
-        return super().connect()
-
-    def request(self, *args, **kwargs):
-        _attach_current(self)
-        return super().request(*args, **kwargs)
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close every pooled connection; the next request opens anew."""
 
 
 # --------------------------------------------------------------------------
@@ -207,6 +104,7 @@ def map_error(exc: BaseException, method: str, url: str,
     """The pypvm_tx error for a transport failure (never the password or
     token: neither is in a URL or a urllib3 message)."""
     where = {"m": method, "u": url, "t": timeout, "e": exc}
+    err: pvmex.Error
     if isinstance(exc, pvmex.Error):
         return exc
     if isinstance(exc, urllib3.exceptions.NewConnectionError):
@@ -253,11 +151,21 @@ def _is_malformed(exc: BaseException) -> bool:
         not isinstance(exc, _DROPPED)
 
 
+def _too_large(method: str, url: str, size: int,
+               limit: int) -> pvmex.ProtocolError:
+    err = pvmex.ProtocolError(_(
+        "The response to %(m)s %(u)s is too large: %(size)d bytes or "
+        "more, over the limit of %(limit)d bytes.") % {
+            "m": method, "u": url, "size": size, "limit": limit})
+    err.request_sent = True
+    return err
+
+
 # --------------------------------------------------------------------------
-# The transport
+# The urllib3 transport
 # --------------------------------------------------------------------------
 
-class Transport:
+class Urllib3Transport(Transport):
     """Sends requests of one Session on pooled keep-alive connections.
 
     :param dest: ``scheme://host:port`` every request goes to.
@@ -303,9 +211,7 @@ class Transport:
         pool = self._adapter.get_connection_with_tls_context(
             prep, self.verify, proxies=self.proxies)
         self._adapter.cert_verify(pool, prep.url, self.verify, None)
-        pool.ConnectionCls = (_GuardedHTTPSConnection
-                              if pool.scheme == "https"
-                              else _GuardedHTTPConnection)
+        pool.ConnectionCls = watchdog.GUARDED_CONNECTIONS[pool.scheme]
         return pool
 
     def request_url(self, target: str) -> str:
@@ -327,12 +233,11 @@ class Transport:
             ``SSLError``).
         """
         url = self.dest + target
-        guard = _WATCHDOG.arm(timeout) if timeout is not None else None
-        _current.guard = guard
+        guard = watchdog.arm(timeout)
         try:
             resp = self._open(method, self.request_url(target), body,
                               headers, timeout)
-            _current.guard = None
+            watchdog.stop_attaching()
             try:
                 data = self._read_body(resp, method, url)
                 if guard is not None and guard.expired:
@@ -351,9 +256,7 @@ class Transport:
             timed_out = guard is not None and guard.expired
             raise map_error(exc, method, url, timeout, timed_out) from None
         finally:
-            _current.guard = None
-            if guard is not None:
-                _WATCHDOG.disarm(guard)
+            watchdog.disarm(guard)
 
     def _open(self, method, url, body, headers, timeout):
         """``urlopen`` on the pool; the response's body is not read yet.
@@ -371,7 +274,7 @@ class Transport:
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body and \
                 not resp.headers.get("Content-Encoding"):
-            raise self._too_large(method, url, int(declared))
+            raise _too_large(method, url, int(declared), self.max_body)
         pieces = []
         size = 0
         # stream() decodes no more than READ_CHUNK bytes per piece, and
@@ -379,14 +282,6 @@ class Transport:
         for piece in resp.stream(READ_CHUNK, decode_content=True):
             size += len(piece)
             if size > self.max_body:
-                raise self._too_large(method, url, size)
+                raise _too_large(method, url, size, self.max_body)
             pieces.append(piece)
         return b"".join(pieces)
-
-    def _too_large(self, method, url, size) -> pvmex.ProtocolError:
-        err = pvmex.ProtocolError(_(
-            "The response to %(m)s %(u)s is too large: %(size)d bytes or "
-            "more, over the limit of %(limit)d bytes.") % {
-                "m": method, "u": url, "size": size, "limit": self.max_body})
-        err.request_sent = True
-        return err

@@ -1,0 +1,116 @@
+"""REST paths and what may go on the wire: the path of an object or feed,
+its ``group=`` query, and the checks that keep control characters out of
+request targets and header values (no request smuggling, no header
+injection)."""
+
+import re
+from typing import Dict, Iterable, Optional, Union
+from urllib.parse import quote, urlsplit
+
+import requests.utils
+
+from pypvm_tx import const as c
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx.i18n import _
+
+#: Control characters (C0 and DEL): refused anywhere in a request target
+#: or a header value, so no value can split or smuggle a request.
+_REFUSED_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def build_path(service: str, root_type: str, root_id: Optional[str] = None,
+               child_type: Optional[str] = None,
+               child_id: Optional[str] = None,
+               suffix_type: Optional[str] = None,
+               suffix_parm: Optional[str] = None, detail=None,
+               xag=None) -> str:
+    """The REST path (with query) of an object, a feed or a child of one.
+
+    ``xag`` becomes ``group=`` as :func:`xag_query` says.
+    """
+    parts = [c.API_BASE_PATH, service, "/", root_type]
+    if root_id:
+        parts += ["/", root_id]
+        if child_type:
+            parts += ["/", child_type]
+            if child_id:
+                parts += ["/", child_id]
+    elif child_type:
+        raise ValueError(_("A child type needs a root id: %(root)s/?/"
+                           "%(child)s.") % {"root": root_type,
+                                            "child": child_type})
+    if suffix_type:
+        parts += ["/", suffix_type]
+        if suffix_parm:
+            parts += ["/", suffix_parm]
+    query = []
+    group = xag_query(xag)
+    if group is not None:
+        query.append("group=" + group)
+    if detail:
+        query.append("detail=" + quote(str(detail), safe=","))
+    path = "".join(parts)
+    return path + "?" + "&".join(query) if query else path
+
+
+def xag_query(xag: Union[None, str, Iterable[str]]) -> Optional[str]:
+    """The ``group=`` value for ``xag``: None for ``None`` (no ``group=``:
+    the server's default), ``None`` (the string) for an empty list, else
+    the names sorted and comma-joined."""
+    if xag is None:
+        return None
+    if isinstance(xag, str):
+        xag = [xag]
+    names = sorted({str(x) for x in xag})
+    return ",".join(names) if names else c.XAG.NONE
+
+
+def request_target(path_or_href: str) -> str:
+    """The path and query (request target) of a path or an absolute href.
+
+    :raises ValueError: neither a path starting with ``/`` nor an
+        absolute http(s) URL.
+    """
+    if path_or_href.startswith("/"):
+        return path_or_href
+    parts = urlsplit(path_or_href)
+    if not parts.scheme or not parts.path.startswith("/"):
+        raise ValueError(_("Expected a path starting with '/' or an "
+                           "absolute http(s) URL, got %s.")
+                         % pvmex.printable(repr(path_or_href)))
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a C0 control character or DEL."""
+    return _REFUSED_CHARS_RE.search(text) is not None
+
+
+def checked_target(target: str) -> str:
+    """``target`` percent-encoded as ``requests`` does (blanks, non-ASCII),
+    after refusing any control character in it.
+
+    :raises ValueError: ``target`` holds a control character.
+    """
+    if has_control_character(target):
+        raise ValueError(_("Refusing to send a request to %s: the path or "
+                           "query contains a control character.")
+                         % pvmex.printable(target))
+    return requests.utils.requote_uri(target)
+
+
+def checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
+    """``headers`` after refusing values that are not plain ASCII text.
+
+    :raises TypeError: a value is not a string.
+    :raises ValueError: a value holds a control or non-ASCII character.
+    """
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise TypeError(_("Header %(name)s must be a string, not "
+                              "%(type)s.") % {"name": name,
+                                              "type": type(value).__name__})
+        if has_control_character(value) or not value.isascii():
+            raise ValueError(_("Refusing to send header %s: its value holds "
+                               "a control or non-ASCII character.") % name)
+    return headers
