@@ -505,6 +505,43 @@ def test_e1_malformed_request_line_gets_a_400_status_line(emulator,
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
 
 
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send raw bytes to the emulator; everything it answers until it
+    closes the connection (or goes quiet for 5 s)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("path", [
+    "/rest/api/uom/LogicalPartition/%(uuid)s", "/emulator/change"])
+def test_e1_chunked_request_body_is_refused_with_411(emulator, path):
+    """E1 (issue 8 scope 6): a request body sent with Transfer-Encoding:
+    chunked is answered 411 Length Required and the connection closed;
+    the chunk data is never read as the next request, and nothing is
+    changed."""
+    uuid = emulator.uuids()[0]
+    version = emulator.version(uuid)
+    body = b'{"uuid": "%s"}' % uuid.encode()
+    request = (b"POST " + (path % {"uuid": uuid}).encode() + b" HTTP/1.1\r\n"
+               b"Host: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    answer = _exchange(emulator.port, request)
+    assert answer.startswith(b"HTTP/1.1 411 "), answer[:80]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    assert b"Connection: close" in answer.partition(b"\r\n\r\n")[0]
+    assert emulator.version(uuid) == version
+
+
 def _emulator_cli(*args, timeout=60):
     return subprocess.run(
         [sys.executable, "-m", "pypvm_tx", "emulator", *args],

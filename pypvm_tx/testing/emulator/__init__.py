@@ -62,6 +62,11 @@ optionally only for some methods / object types), :meth:`~Emulator.expire_sessio
     DELETE /emulator/faults
     POST   /emulator/expire-sessions       {"after": N}
 
+Request bodies are read by ``Content-Length``; a request with a
+``Transfer-Encoding`` (a chunked body) is answered ``411 Length
+Required`` and its connection closed, on either path.  Real support was
+not worth it: no client of the library sends a chunked body.
+
 Layout
 ------
 One concern per module: :mod:`~.common` (limits, defaults, the error),

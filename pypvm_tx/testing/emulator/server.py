@@ -168,6 +168,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # -- request -------------------------------------------------------------
 
     def _serve(self, method):
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse_chunked(method)
+            return
         body = self._read_body()
         path, _sep, query = self.path.partition("?")
         if path.startswith(CONTROL_PREFIX):
@@ -179,6 +182,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
+
+    def _refuse_chunked(self, method):
+        """A body with a transfer coding (chunked) is not read: 411, and
+        the connection is closed, its unread body with it."""
+        self.close_connection = True
+        self._send(error_reply(
+            411, method, self.path, "The emulator reads request bodies by "
+            "Content-Length only; send the body with a Content-Length "
+            "header instead of Transfer-Encoding.", "Length Required"))
 
     def _serve_rest(self, method, path, body):
         """A REST request, with the faults and latency in force."""
