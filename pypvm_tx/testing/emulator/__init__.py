@@ -23,7 +23,7 @@ line, headers and body together) and ``TCP_NODELAY`` is set, so a
 keep-alive client never waits ~40 ms on a delayed ACK; and objects are
 kept as their serialised bytes, so a feed GET only concatenates bytes
 (and an LPAR costs about 11 KB of memory: 10,000 of them fit in about
-200 MB).
+150 MB).
 
 Extended attribute groups
 -------------------------
