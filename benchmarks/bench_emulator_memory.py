@@ -22,30 +22,15 @@ Usage::
 """
 
 import argparse
-import os
-import subprocess
-import sys
 import time
+
+from bench_http import start_emulator  # benchmarks/ is on sys.path
 
 from pypvm_tx import adapter as pvm_adapter
 from pypvm_tx import const as c
 from pypvm_tx.testing.emulator import DEFAULT_PASSWORD, DEFAULT_USER
 
 MB = 1024.0 * 1024.0
-
-
-def start_emulator(lpars):
-    """The emulator in its own process; returns (process, base URL)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pypvm_tx.testing.emulator", "--port", "0",
-         "--lpars", str(lpars), "--vioses", "0"],
-        stdout=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise SystemExit("the emulator did not start")
-    return proc, url
 
 
 def memory(pid):
