@@ -191,6 +191,59 @@ def test_e3_emulator_subcommand_serves_until_stopped():
     assert proc.returncode == 0
 
 
+def test_e3_emulator_subcommand_takes_the_emulators_own_options(capsys):
+    """E3 (issue 8 scope 6): `pypvm-tx emulator` is a subcommand built
+    from the emulator's own parser: its options parse, --help lists
+    them, and a bad value is a usage error of `pypvm-tx emulator`."""
+    args = cli.build_parser().parse_args(
+        ["emulator", "--lpars", "3", "--port", "0", "--latency", "0.5"])
+    assert (args.command, args.lpars, args.port, args.latency) == (
+        "emulator", 3, 0, 0.5)
+    code, out, _err = run_in_process(capsys, "emulator", "--help")
+    assert code == 0
+    assert "pypvm-tx emulator" in out and "--certfile" in out
+    code, _out, err = run_in_process(capsys, "emulator", "--lpars", "99999")
+    assert code == cli.EXIT_USAGE
+    assert "pypvm-tx emulator: error: argument --lpars" in err
+
+
+def test_e3_demo_shows_library_warnings_only_when_verbose():
+    """E3: the conflicts the demo provokes are logged as warnings; they
+    reach stderr with --verbose only."""
+    argv = ("demo", "--lpars", "3", "--vioses", "0", "--conflict-rate", "1")
+    quiet, loud = run_cli(*argv), run_cli(*argv, "--verbose")
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr
+    assert "Etag mismatch" not in quiet.stderr
+    assert "Etag mismatch" in loud.stderr
+
+
+def test_e3_demo_hands_its_counter_to_the_session_as_event_hooks(
+        monkeypatch):
+    """E3 (issue 8 scope 4, 6): where Session takes event_hooks, the demo
+    passes its counter's hooks and replaces no method on the Session."""
+    from pypvm_tx import adapter as adp
+    from pypvm_tx import demo
+
+    given = []
+
+    class HookedSession(adp.Session):
+        def __init__(self, *args, event_hooks=None, **kwargs):
+            given.append(event_hooks)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(adp, "Session", HookedSession)
+    args = cli.build_parser().parse_args(["demo", "--lpars", "1",
+                                          "--vioses", "0", "--json"])
+    run = demo.Demo(args, demo.Display(json_mode=True))
+    try:
+        run.connect()
+        assert given == [{"request": [run.counter.on_request],
+                          "response": [run.counter.on_response]}]
+        assert "request" not in vars(run.adapter.session)
+    finally:
+        run.close()
+
+
 # -- what a newcomer hit (issue 7 scope 8) --------------------------------------
 
 @pytest.mark.parametrize("option, limit", [

@@ -18,6 +18,8 @@ from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing import emulator as emu_mod
 from pypvm_tx.testing.emulator import Emulator, EmulatorControl
+from pypvm_tx.testing.emulator import server as emu_server
+from pypvm_tx.testing.emulator import store as emu_store
 
 from tests.captures import CAPTURES
 
@@ -298,7 +300,7 @@ def test_e1_one_write_per_response_with_nodelay(emulator, monkeypatch):
     """E1: each response leaves in one write (headers and body together)
     on a TCP_NODELAY socket."""
     writes, nodelay = [], []
-    original_setup = emu_mod._Handler.setup
+    original_setup = emu_server.Handler.setup
 
     class SpyWriter:
         def __init__(self, real):
@@ -317,7 +319,7 @@ def test_e1_one_write_per_response_with_nodelay(emulator, monkeypatch):
                                                      socket.TCP_NODELAY))
         handler.wfile = SpyWriter(handler.wfile)
 
-    monkeypatch.setattr(emu_mod._Handler, "setup", setup)
+    monkeypatch.setattr(emu_server.Handler, "setup", setup)
     adp = emulator.adapter()
     adp.read(LPAR_T)
     assert nodelay and all(nodelay)
@@ -447,7 +449,7 @@ def test_e1_stop_returns_after_a_failed_start(monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(emu_mod._Store, "seed", interrupted)
+    monkeypatch.setattr(emu_store.Store, "seed", interrupted)
     emu = Emulator(lpars=3)
     with pytest.raises(KeyboardInterrupt):
         emu.start()
@@ -501,6 +503,43 @@ def test_e1_malformed_request_line_gets_a_400_status_line(emulator,
                 break
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send raw bytes to the emulator; everything it answers until it
+    closes the connection (or goes quiet for 5 s)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("path", [
+    "/rest/api/uom/LogicalPartition/%(uuid)s", "/emulator/change"])
+def test_e1_chunked_request_body_is_refused_with_411(emulator, path):
+    """E1 (issue 8 scope 6): a request body sent with Transfer-Encoding:
+    chunked is answered 411 Length Required and the connection closed;
+    the chunk data is never read as the next request, and nothing is
+    changed."""
+    uuid = emulator.uuids()[0]
+    version = emulator.version(uuid)
+    body = b'{"uuid": "%s"}' % uuid.encode()
+    request = (b"POST " + (path % {"uuid": uuid}).encode() + b" HTTP/1.1\r\n"
+               b"Host: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    answer = _exchange(emulator.port, request)
+    assert answer.startswith(b"HTTP/1.1 411 "), answer[:80]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    assert b"Connection: close" in answer.partition(b"\r\n\r\n")[0]
+    assert emulator.version(uuid) == version
 
 
 def _emulator_cli(*args, timeout=60):
@@ -577,3 +616,47 @@ def test_e1_cli_into_a_closed_pipe_exits_quietly():
         os.close(write_end)
     assert proc.returncode == emu_mod.EXIT_BROKEN_PIPE == 141
     assert proc.stderr == ""
+
+
+# -- memory (issue 8 scope 6) ---------------------------------------------------
+
+_RSS_PROBE = r"""
+import gc, sys
+from pypvm_tx.testing.emulator import Emulator
+
+def rss():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+
+n = int(sys.argv[1])
+emulator = Emulator(lpars=0)
+emulator.start()
+gc.collect()
+empty = rss()
+emulator.seed(lpars=n)
+gc.collect()
+seeded = rss()
+for uuid in emulator.uuids():
+    emulator.change(uuid, "PartitionName", "changed-" + uuid)
+gc.collect()
+changed = rss()
+emulator.stop()
+print((seeded - empty) // n, (changed - empty) // n)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"),
+                    reason="reads the resident set size from /proc")
+def test_e1_an_lpar_costs_a_few_kilobytes_of_memory():
+    """E1 (issue 8 scope 6): the emulator holds each object as bytes, not
+    as a parsed tree: 400 seeded LPARs, then each changed out of band,
+    cost well under 40 KB each (a parsed tree cost about 100 KB; the
+    XML is about 11 KB).  Measured in a fresh process, by RSS."""
+    proc = subprocess.run([sys.executable, "-c", _RSS_PROBE, "400"],
+                          capture_output=True, text=True, timeout=120,
+                          check=True)
+    seeded, changed = (int(v) for v in proc.stdout.split())
+    assert seeded < 40 * 1024, seeded
+    assert changed < 40 * 1024, changed

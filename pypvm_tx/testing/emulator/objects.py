@@ -14,82 +14,13 @@ from a seeded ``random.Random`` so a seed always yields the same objects.
 """
 
 import random
-import uuid as uuid_mod
 from typing import Dict, List, Optional
-from xml.sax.saxutils import escape
 
 from pypvm_tx import const as c
-
-K2_NS = "http://www.w3.org/XML/1998/namespace/k2"
-SCHEMA_VERSION = "V1_2_0"
-
-_META_EMPTY = "<Metadata>\n{i}    <Atom/>\n{i}</Metadata>"
-
-
-def _root_open(schema_type: str, version: str = SCHEMA_VERSION) -> str:
-    return ('<{t}:{t} xmlns:{t}="{ns}" xmlns="{ns}" xmlns:ns2="{k2}" '
-            'schemaVersion="{v}">').format(t=schema_type, ns=c.UOM_NS,
-                                           k2=K2_NS, v=version)
-
-
-def _meta(indent: str) -> str:
-    return _META_EMPTY.format(i=indent)
-
-
-def _prop(tag: str, value, kb: str = "CUD", kxe: str = "false",
-          indent: str = "    ", **attrs) -> str:
-    """One property element ``<tag kb=.. kxe=..>value</tag>``."""
-    extra = "".join(' %s="%s"' % (k, escape(str(v), {'"': "&quot;"}))
-                    for k, v in attrs.items())
-    if value is None:
-        return '%s<%s kb="%s" kxe="%s"%s/>' % (indent, tag, kb, kxe, extra)
-    text = escape(str(value).lower() if isinstance(value, bool)
-                  else str(value))
-    return '%s<%s kb="%s" kxe="%s"%s>%s</%s>' % (indent, tag, kb, kxe, extra,
-                                                text, tag)
-
-
-def _link(tag: str, href: str, kb: str = "CUD", indent: str = "    ") -> str:
-    return '%s<%s kb="%s" kxe="false" href="%s" rel="related"/>' % (
-        indent, tag, kb, escape(href, {'"': "&quot;"}))
-
-
-def _block(tag: str, children: List[str], indent: str = "    ",
-           kb: str = "CUD", group: Optional[str] = None,
-           schema: bool = True) -> str:
-    """A property holding other properties (and its own Metadata)."""
-    attrs = ' group="%s"' % group if group else ""
-    attrs += ' kb="%s" kxe="false"' % kb
-    if schema:
-        attrs += ' schemaVersion="%s"' % SCHEMA_VERSION
-    inner = indent + "    "
-    lines = ["%s<%s%s>" % (indent, tag, attrs)]
-    if schema:
-        lines.append(inner + _meta(inner))
-    lines.extend(children)
-    lines.append("%s</%s>" % (indent, tag))
-    return "\n".join(lines)
-
-
-def _item(tag: str, children: List[str], indent: str) -> str:
-    """A list item (no kb/kxe), e.g. ``VirtualSCSIMapping``."""
-    inner = indent + "    "
-    return "\n".join(["%s<%s schemaVersion=\"%s\">" % (indent, tag,
-                                                       SCHEMA_VERSION),
-                      inner + _meta(inner)] + children
-                     + ["%s</%s>" % (indent, tag)])
-
-
-def new_uuid(rng: random.Random, upper: bool = True) -> str:
-    """A random (version 4) UUID; partitions use upper case, and PowerVM
-    keeps the top bit of a partition UUID clear."""
-    value = uuid_mod.UUID(int=rng.getrandbits(128), version=4)
-    text = str(value)
-    if upper:
-        text = "%x%s" % (int(text[0], 16) & 0x7, text[1:])
-        return text.upper()
-    return text
-
+from pypvm_tx.testing.emulator import mappings
+from pypvm_tx.testing.emulator.markup import (block as _block, link as _link,
+                                              new_uuid, prop as _prop,
+                                              root_open as _root_open)
 
 # ---------------------------------------------------------------------------
 # Parameters
@@ -222,6 +153,21 @@ def _processors(p: Dict) -> str:
     return _block("PartitionProcessorConfiguration", children)
 
 
+def _capabilities() -> str:
+    i = "        "
+    return _block("PartitionCapabilities", [
+        _prop("DynamicLogicalPartitionIOCapable", False, "ROR", indent=i),
+        _prop("DynamicLogicalPartitionMemoryCapable", False, "ROR",
+              indent=i),
+        _prop("DynamicLogicalPartitionProcessorCapable", False, "ROR",
+              indent=i),
+        _prop("InternalAndExternalIntrusionDetectionCapable", False,
+              indent=i),
+        _prop("ResourceMonitoringControlOperatingSystemShutdownCapable",
+              False, indent=i),
+    ], kb="ROR")
+
+
 def _partition_head(p: Dict, base: str, ms_uuid: str, kind: str) -> List[str]:
     """The properties every partition has, up to PartitionUUID's
     neighbours, in schema order."""
@@ -247,17 +193,7 @@ def _partition_head(p: Dict, base: str, ms_uuid: str, kind: str) -> List[str]:
         _prop("OperatingSystemVersion",
               "VIOS 2.2.4.0" if kind == c.VIRTUAL_IO_SERVER else "Unknown",
               "ROR"),
-        _block("PartitionCapabilities", [
-            _prop("DynamicLogicalPartitionIOCapable", False, "ROR", indent=i),
-            _prop("DynamicLogicalPartitionMemoryCapable", False, "ROR",
-                  indent=i),
-            _prop("DynamicLogicalPartitionProcessorCapable", False, "ROR",
-                  indent=i),
-            _prop("InternalAndExternalIntrusionDetectionCapable", False,
-                  indent=i),
-            _prop("ResourceMonitoringControlOperatingSystemShutdownCapable",
-                  False, indent=i),
-        ], kb="ROR"),
+        _capabilities(),
         _prop("PartitionID", p["id"], "COD"),
         _block("PartitionIOConfiguration", [
             _prop("MaximumVirtualIOSlots", 64, indent=i),
@@ -330,135 +266,6 @@ def lpar_xml(p: Dict, base: str, ms_uuid: str) -> str:
 # VIOS
 # ---------------------------------------------------------------------------
 
-def _adapter(tag: str, kind: str, local_id: int, slot: int, indent: str,
-             extra: List[str]) -> str:
-    """A client or server adapter; ``extra`` holds its remote-side
-    properties, which differ between SCSI and FC adapters."""
-    i = indent + "    "
-    loc = "U8247.22L.2125D4A-V%d-C%d" % (local_id, slot)
-    return _block(tag, [
-        _prop("AdapterType", kind, "ROR", indent=i),
-        _prop("DynamicReconfigurationConnectorName", loc, indent=i),
-        _prop("LocationCode", loc, "ROR", indent=i),
-        _prop("LocalPartitionID", local_id, "CUR", indent=i),
-        _prop("RequiredAdapter", kind == "Client", indent=i),
-        _prop("VariedOn", True, kxe="true", indent=i),
-        _prop("VirtualSlotNumber", slot, "COD", indent=i),
-    ] + extra, indent=indent, kb="CUR")
-
-
-def scsi_mapping_xml(vios_id: int, lpar: Dict, slot: int, base: str,
-                     ms_uuid: str, indent: str = "        ") -> str:
-    """One ``VirtualSCSIMapping`` (client/server adapters, a virtual disk
-    and its target device), shaped like the captures'."""
-    i = indent + "    "
-    j = i + "    "
-    k = j + "    "
-    disk = "%s_disk" % lpar["name"][:20]
-    server_loc = "U8247.22L.2125D4A-V%d-C%d" % (vios_id, 1000 + slot)
-    client_loc = "U8247.22L.2125D4A-V%d-C%d" % (lpar["id"], 2)
-    return _item("VirtualSCSIMapping", [
-        _link("AssociatedLogicalPartition",
-              "%s/rest/api/uom/ManagedSystem/%s/LogicalPartition/%s"
-              % (base, ms_uuid, lpar["uuid"]), kb="CUR", indent=i),
-        _adapter("ClientAdapter", "Client", lpar["id"], 2, i, [
-                     _prop("RemoteLogicalPartitionID", vios_id, "CUR",
-                           indent=j),
-                     _prop("RemoteSlotNumber", 1000 + slot, "CUA", indent=j),
-                     _prop("ServerLocationCode", server_loc, "CUR", indent=j),
-                 ]),
-        _adapter("ServerAdapter", "Server", vios_id, 1000 + slot, i, [
-                     _prop("AdapterName", "vhost%d" % slot, "CUR", indent=j),
-                     _prop("BackingDeviceName", disk, "CUR", indent=j),
-                     _prop("RemoteLogicalPartitionID", lpar["id"], "CUR",
-                           indent=j),
-                     _prop("RemoteSlotNumber", 2, "CUA", indent=j),
-                     _prop("ServerLocationCode", client_loc, "CUR", indent=j),
-                     _prop("UniqueDeviceID", "1e" + server_loc, "ROR",
-                           indent=j),
-                 ]),
-        "%s<Storage kxe=\"false\" kb=\"CUR\">\n%s\n%s</Storage>" % (
-            i, _item("VirtualDisk", [
-                _prop("DiskCapacity", 20, "CUR", indent=k),
-                _prop("DiskLabel", "None", "CUR", indent=k),
-                _prop("DiskName", disk, "CUR", indent=k),
-                _prop("UniqueDeviceID", "0300%08x.%d" % (lpar["id"], slot),
-                      "ROR", indent=k),
-            ], j), i),
-        "%s<TargetDevice kb=\"CUR\" kxe=\"false\">\n%s\n%s</TargetDevice>" % (
-            i, _item("LogicalVolumeVirtualTargetDevice", [
-                _prop("LogicalUnitAddress", "0x8100000000000000", "CUR",
-                      indent=k),
-                _prop("TargetName", "vtscsi%d" % slot, "CUR", indent=k),
-                _prop("UniqueDeviceID", "09%016x" % (lpar["id"] << 8 | slot),
-                      "ROR", indent=k),
-            ], j), i),
-    ], indent)
-
-
-def fc_mapping_xml(vios_id: int, lpar: Dict, slot: int, base: str,
-                   ms_uuid: str, indent: str = "        ") -> str:
-    """One ``VirtualFibreChannelMapping`` (client adapter, physical port,
-    server adapter), shaped like the captures'."""
-    i = indent + "    "
-    j = i + "    "
-    port = "fcs%d" % (slot % 2)
-    wwpn = "10000090FA1B%04X" % (vios_id * 16 + slot % 2)
-    port_loc = "U78AB.001.WZSJBM3-P1-C2-T%d" % (slot % 2 + 1)
-
-    def port_props(indent_):
-        return [_prop("LocationCode", port_loc, "ROR", indent=indent_),
-                _prop("PortName", port, "CUR", indent=indent_),
-                _prop("UniqueDeviceID", "1a" + port_loc, "ROR",
-                      indent=indent_),
-                _prop("WWPN", wwpn, "CUR", indent=indent_),
-                _prop("AvailablePorts", 64, "ROR", kxe="true",
-                      indent=indent_),
-                _prop("TotalPorts", 64, "ROR", kxe="true", indent=indent_)]
-
-    client_wwpns = "c05076065a8b%04x c05076065a8b%04x" % (
-        lpar["id"] * 2, lpar["id"] * 2 + 1)
-    return _item("VirtualFibreChannelMapping", [
-        _link("AssociatedLogicalPartition",
-              "%s/rest/api/uom/ManagedSystem/%s/LogicalPartition/%s"
-              % (base, ms_uuid, lpar["uuid"]), kb="CUR", indent=i),
-        _adapter("ClientAdapter", "Client", lpar["id"], 3, i, [
-                     _prop("ConnectingPartitionID", vios_id, "CUR", indent=j),
-                     _prop("ConnectingVirtualSlotNumber", 2000 + slot, "CUR",
-                           indent=j),
-                     _prop("WWPNs", client_wwpns, "CUR", indent=j),
-                 ]),
-        _block("Port", port_props(j), indent=i, kb="CUR"),
-        _adapter("ServerAdapter", "Server", vios_id, 2000 + slot, i, [
-                     _prop("AdapterName", "vfchost%d" % slot, "CUR", indent=j),
-                     _prop("ConnectingPartitionID", lpar["id"], "CUR",
-                           indent=j),
-                     _prop("ConnectingVirtualSlotNumber", 3, "CUR", indent=j),
-                     _prop("UniqueDeviceID", "1dU8246.L1C.0604CAA-V%d-C%d"
-                           % (vios_id, 2000 + slot), "CUR", indent=j),
-                     _prop("MapPort", port, "CUR", indent=j),
-                 ]),
-    ], indent)
-
-
-def _media_repository(p: Dict) -> str:
-    i = "        "
-    j = "            "
-    k = "                "
-    media = [_item("VirtualOpticalMedia", [
-        _prop("MediaName", name, "CUR", indent=k + "    "),
-        _prop("MediaUDID", "0e" + name, "ROR", indent=k + "    "),
-        _prop("MountType", "rw", indent=k + "    "),
-        _prop("Size", size, "CUR", indent=k + "    "),
-    ], k) for name, size in (("blank_media1", "0.0977"),
-                             ("%s_config.iso" % p["name"], "0.000000"))]
-    return _block("MediaRepositories", [_item("VirtualMediaRepository", [
-        _block("OpticalMedia", media, indent=j),
-        _prop("RepositoryName", "VMLibrary", "CUR", indent=j),
-        _prop("RepositorySize", 11, "CUR", indent=j),
-    ], i)], group=c.XAG.VIO_STOR)
-
-
 def vios_xml(p: Dict, base: str, ms_uuid: str, scsi_lpars: List[Dict],
              fc_lpars: List[Dict]) -> str:
     """A ``VirtualIOServer`` element: the partition properties, its media
@@ -466,9 +273,9 @@ def vios_xml(p: Dict, base: str, ms_uuid: str, scsi_lpars: List[Dict],
     ViosFCMapping and ViosSCSIMapping) to the given client LPARs."""
     kind = c.VIRTUAL_IO_SERVER
     uuid = p["uuid"]
-    fc = [fc_mapping_xml(p["id"], lpar, n, base, ms_uuid)
+    fc = [mappings.fc_mapping_xml(p["id"], lpar, n, base, ms_uuid)
           for n, lpar in enumerate(fc_lpars)]
-    scsi = [scsi_mapping_xml(p["id"], lpar, n, base, ms_uuid)
+    scsi = [mappings.scsi_mapping_xml(p["id"], lpar, n, base, ms_uuid)
             for n, lpar in enumerate(scsi_lpars)]
     children = _partition_head(p, base, ms_uuid, kind) + [
         _block("HostEthernetAdapterLogicalPorts", []),
@@ -478,7 +285,7 @@ def vios_xml(p: Dict, base: str, ms_uuid: str, scsi_lpars: List[Dict],
         _prop("PowerOnWithHypervisor", True, ksv="V1_2_0"),
         _prop("APICapable", True),
         _prop("ManagerPassthroughCapable", True),
-        _media_repository(p),
+        mappings.media_repository(p),
         _prop("MoverServicePartition", True),
         _prop("VirtualIOServerLicenseAccepted", True),
         _block("VirtualFibreChannelMappings", fc, group=c.XAG.VIO_FMAP),
