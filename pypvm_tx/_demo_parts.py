@@ -3,12 +3,9 @@ the REST call counter, the out-of-band writer, and the changes the demo
 makes to every entry."""
 
 import collections
-import inspect
 import random
 import threading
 from typing import Any, Callable, Dict, List
-
-from pypvm_tx import adapter as adp
 
 #: What the demo adds to every LPAR's desired memory, in MB.
 MEMORY_DELTA_MB = 256
@@ -42,32 +39,8 @@ class RestCallCounter:
 
     def session_options(self) -> Dict[str, Dict[str, List[Callable]]]:
         """The keyword arguments that make a new Session report here."""
-        # Fallback until Session(event_hooks=...) is merged (issue 8
-        # scope 4): remove this test and count_calls_of below then.
-        if "event_hooks" not in inspect.signature(adp.Session).parameters:
-            return {}
         return {"event_hooks": {"request": [self.on_request],
                                 "response": [self.on_response]}}
-
-    def count_calls_of(self, session: adp.Session) -> None:
-        """Fallback for a Session without event hooks: wrap its request
-        method (remove with the fallback above)."""
-        if self.session_options():
-            return
-        request = session.request
-
-        def counting_request(method, path, *args, **kwargs):
-            self.on_request(method, path)
-            try:
-                resp = request(method, path, *args, **kwargs)
-            except Exception as exc:
-                if getattr(exc, "response", None) is not None:
-                    self.on_response(exc.response)
-                raise
-            self.on_response(resp)
-            return resp
-
-        session.request = counting_request
 
     def reset(self) -> None:
         with self._lock:

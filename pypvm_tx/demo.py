@@ -109,7 +109,6 @@ class Demo:
                     **self.counter.session_options())
             self.writer = OutOfBandWriter(self.emulator, args.conflict_rate,
                                           args.seed)
-        self.counter.count_calls_of(self.adapter.session)
 
     def _real_adapter(self):
         args = self.args

@@ -18,8 +18,13 @@ from lxml import etree
 from pypvm_tx import adapter as pvm_adapter
 from pypvm_tx import const as c
 from pypvm_tx.testing.emulator import objects as objs
-from pypvm_tx.testing.emulator.common import (PARTITION_TYPES, UOM,
-                                              EmulatorError, signed_crc)
+from pypvm_tx.testing.emulator.common import (
+    PARTITION_TYPES,
+    UOM,
+    EmulatorError,
+    signed_crc,
+)
+from pypvm_tx.wrappers.base import insert_in_order
 
 #: "Every group": a request without ``group=``, or with ``group=All``.
 ALL_GROUPS = None
@@ -40,22 +45,6 @@ def parse_groups(value: Optional[str]):
 
 def localname(element) -> str:
     return etree.QName(element).localname
-
-
-# The one shared insert_in_order is being built in pypvm_tx.wrappers.base
-# (issue 8 scope 5); the emulator switches to it once that is merged.
-def _insert_in_order(parent, child, order: List[str]):
-    """Insert ``child`` into ``parent`` where the schema order puts it."""
-    tag = localname(child)
-    if tag not in order:
-        parent.append(child)
-        return
-    later = set(order[order.index(tag) + 1:])
-    for index, sibling in enumerate(parent):
-        if isinstance(sibling.tag, str) and localname(sibling) in later:
-            parent.insert(index, child)
-            return
-    parent.append(child)
 
 
 def find_path(element, path: str):
@@ -231,7 +220,7 @@ class Store:
                 prop = element.find(UOM + tag)
                 if prop is None:
                     prop = etree.Element(UOM + tag, kb="ROO", kxe="false")
-                    _insert_in_order(element, prop,
+                    insert_in_order(element, prop,
                                      self.orders.get(schema_type, []))
                 prop.text = value
             self.next_id += 1
@@ -257,7 +246,7 @@ class Store:
                     element.remove(child)  # not the client's to change
             for child in obj.element():
                 if child.get("group") in hidden:
-                    _insert_in_order(element, copy.deepcopy(child), obj.order)
+                    insert_in_order(element, copy.deepcopy(child), obj.order)
             as_sent = False
         atom_id = element.find(_ATOM_ID_PATH)
         if atom_id is not None and atom_id.text != obj.uuid:
