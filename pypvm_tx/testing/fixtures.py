@@ -112,10 +112,10 @@ def make_vios(name: str = "vios", uuid: Optional[str] = None,
     _fill_partition(part, uuid or str(uuidlib.uuid4()).upper(), name,
                     part_id, lpar.LPARType.VIOS, lpar.LPARState.RUNNING,
                     desired_mem, 1.0, 2)
-    for mapping in vfc_mappings:
-        part.vfc_mappings.append(mapping)
-    for mapping in scsi_mappings:
-        part.scsi_mappings.append(mapping)
+    for vfc in vfc_mappings:
+        part.vfc_mappings.append(vfc)
+    for scsi in scsi_mappings:
+        part.scsi_mappings.append(scsi)
     return part
 
 
@@ -173,7 +173,8 @@ class AdapterFx(fixtures.Fixture):
         element = _object_element(obj)
         schema_type = etree.QName(element).localname
         uuid = _object_uuid(element) or str(uuidlib.uuid4()).upper()
-        entry = etree.Element(_ATOM + "entry", nsmap={None: c.ATOM_NS})
+        entry = etree.Element(_ATOM + "entry",
+                              nsmap={None: c.ATOM_NS})  # type: ignore[dict-item]  # lxml-stubs: None is the default namespace
         etree.SubElement(entry, _ATOM + "id").text = uuid
         etree.SubElement(entry, _ATOM + "title").text = schema_type
         etree.SubElement(entry, _ATOM + "link", rel=c.LINK_REL_SELF,
@@ -196,7 +197,9 @@ class AdapterFx(fixtures.Fixture):
         element or its XML), with ``etag`` as its ETag header."""
         entry = self._entry_element(obj, etag, False, parent_type,
                                     parent_uuid, xag)
-        href = entry.find(_ATOM + "link").get("href")
+        link = entry.find(_ATOM + "link")
+        assert link is not None  # _entry_element always adds the SELF link
+        href = link.get("href", "")
         headers = {c.ETAG: str(etag)} if etag is not None else {}
         return adp.Response(method, href, status, "OK", headers,
                             body=etree.tostring(entry), adapter=self.adapter)
@@ -217,7 +220,8 @@ class AdapterFx(fixtures.Fixture):
                              "objects, %d etags." % (len(objs), len(etags)))
         schema_type = etree.QName(_object_element(objs[0])).localname
         href = self.href(schema_type, None, parent_type, parent_uuid, xag)
-        feed = etree.Element(_ATOM + "feed", nsmap={None: c.ATOM_NS})
+        feed = etree.Element(_ATOM + "feed",
+                             nsmap={None: c.ATOM_NS})  # type: ignore[dict-item]  # lxml-stubs: None is the default namespace
         etree.SubElement(feed, _ATOM + "id").text = str(uuidlib.uuid4())
         etree.SubElement(feed, _ATOM + "link", rel=c.LINK_REL_SELF, href=href)
         for obj, etag in zip(objs, etags):
@@ -253,14 +257,18 @@ class AdapterFx(fixtures.Fixture):
     def wrapper(self, obj, etag: str = "1", **kwargs) -> ewrap.EntryWrapper:
         """``obj`` as if read through the mocked adapter (a wrapper with an
         etag, a SELF href and ``adapter``)."""
-        return ewrap.EntryWrapper.wrap(self.entry_response(obj, etag,
-                                                           **kwargs))
+        wrapped = ewrap.EntryWrapper.wrap(self.entry_response(obj, etag,
+                                                              **kwargs))
+        assert isinstance(wrapped, ewrap.EntryWrapper)  # one entry, one
+        return wrapped
 
     def feed(self, objs: Iterable, etags: Optional[Sequence] = None,
              **kwargs) -> List[ewrap.EntryWrapper]:
         """``objs`` as a feed read through the mocked adapter."""
-        return ewrap.EntryWrapper.wrap(self.feed_response(objs, etags,
-                                                          **kwargs))
+        wrapped = ewrap.EntryWrapper.wrap(self.feed_response(objs, etags,
+                                                             **kwargs))
+        assert isinstance(wrapped, list)  # a feed wraps as a list
+        return wrapped
 
     # -- queuing results -------------------------------------------------
 
@@ -526,8 +534,8 @@ def _next_etag(etag: Optional[str]) -> str:
     """Another etag, as a concurrent write would give (the server's are
     signed integers)."""
     try:
-        return str(int(etag) + 1)
-    except (TypeError, ValueError):
+        return str(int(etag or "") + 1)
+    except ValueError:
         return "%s+1" % (etag or "")
 
 
@@ -585,5 +593,5 @@ class EmulatorFx(fixtures.Fixture):
               ) -> List[str]:
         """UUIDs of the emulator's objects of a type (class or string)."""
         if isinstance(schema_type, type):
-            schema_type = schema_type.schema_type
+            schema_type = getattr(schema_type, "schema_type")
         return self.emulator.uuids(schema_type)

@@ -23,7 +23,7 @@ transaction layer.
 
 import re
 import urllib.parse
-from typing import Dict, List, Optional, Tuple, Type, Union
+from typing import Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from lxml import etree
 
@@ -92,6 +92,9 @@ def _href_path(href: str) -> str:
         return match.group(1) + (match.group(2) or "")
     parts = urllib.parse.urlsplit(href)
     return parts.path + ("?" + parts.query if parts.query else "")
+
+
+_W = TypeVar("_W", bound="EntryWrapper")
 
 
 class EntryWrapper(Wrapper):
@@ -218,7 +221,7 @@ class EntryWrapper(Wrapper):
         return wrapped
 
     @classmethod
-    def bld(cls, adapter) -> "EntryWrapper":
+    def bld(cls: Type[_W], adapter) -> _W:
         """A new, empty object of this type, ready to fill in and create()."""
         element = new_element(cls.schema_type, cls.schema_ns,
                               metadata=cls.has_metadata)
