@@ -13,7 +13,6 @@ import pytest
 from pypvm_tx.testing.emulator import Emulator
 
 
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if pathlib.Path(str(item.fspath)).parent == pathlib.Path(__file__).parent:

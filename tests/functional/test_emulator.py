@@ -20,7 +20,6 @@ from pypvm_tx.testing import emulator as emu_mod
 from pypvm_tx.testing.emulator import Emulator, EmulatorControl
 from pypvm_tx.testing.emulator import server as emu_server
 from pypvm_tx.testing.emulator import store as emu_store
-
 from tests.captures import CAPTURES
 
 UOM = "{%s}" % c.UOM_NS

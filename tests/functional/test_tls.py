@@ -20,6 +20,7 @@ from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing.emulator import Emulator
 
+
 def self_signed(where, common_name, ip=None):
     """Write a self-signed, CA-capable certificate and its key; return
     their paths as strings."""

@@ -11,8 +11,7 @@ import pytest
 from pypvm_tx import adapter
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
-from tests.unit.test_adapter_session import (ENTRY, PASSWORD, _fail_gets,
-                                             _raw, server)
+from tests.unit.test_adapter_session import ENTRY, PASSWORD, _fail_gets, _raw, server
 
 __all__ = ["server"]  # the fixture, imported for these tests
 

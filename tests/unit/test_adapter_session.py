@@ -8,7 +8,6 @@ socket.
 """
 
 import io
-
 import logging
 import threading
 

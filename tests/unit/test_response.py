@@ -11,7 +11,6 @@ from pypvm_tx.adapter import xml as adapter_xml
 from tests import captures
 
 
-
 def _capture(name):
     return captures.response_body(name)
 

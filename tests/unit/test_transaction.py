@@ -18,8 +18,8 @@ from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
+from pypvm_tx.testing.console import FakeConsole
 from pypvm_tx.wrappers import entry_wrapper as ewrap
-from tests.unit import tx_fakes
 from tests.unit.tx_fakes import name_of, run_bounded, set_name
 
 WAIT = 10  # seconds: every wait is bounded so a bug fails, never hangs
@@ -46,7 +46,7 @@ class RecordingProvider(locks.LockProvider):
 
 @pytest.fixture
 def server():
-    return tx_fakes.FakeServer(count=3)
+    return FakeConsole(count=3)
 
 
 # ==========================================================================
@@ -294,7 +294,7 @@ def test_t1_7_bare_form_unchanged():
     def called(wrp):
         return "called"
 
-    wrapper = tx_fakes.FakeServer(1).wrapper(
+    wrapper = FakeConsole(1).wrapper(
         "00000000-0000-4000-8000-000000000000")
     assert bare(wrapper) == "bare" and called(wrapper) == "called"
     assert bare.__name__ == "bare" and bare.__doc__ == "Doc."

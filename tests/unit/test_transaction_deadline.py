@@ -21,6 +21,7 @@ from pypvm_tx import adapter as adp
 from pypvm_tx import backoff, locks, retry
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
+from pypvm_tx.testing.console import FakeConsole
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from tests.unit import tx_fakes
 from tests.unit.tx_fakes import run_bounded
@@ -277,7 +278,7 @@ def test_t1_7_lock_wait_past_the_deadline_is_a_deadline_error():
 def test_t1_7_feedtask_entry_past_its_deadline_is_failed():
     """T1.7/T5.12: a FeedTask's deadline bounds each entry's transaction;
     an entry whose POST is cut fails with DeadlineExceeded naming it."""
-    server = tx_fakes.FakeServer(count=2)
+    server = FakeConsole(count=2)
     slow_uuid = server.uuids[0]
     real_update = server.update_by_path
 
@@ -310,7 +311,7 @@ def test_t1_7_feedtask_entry_finished_late_is_failed_with_its_wrapper():
     """T1.7/T5.12 rev 2: an entry whose POST succeeded only after the
     deadline is not reported as a success: 'failed' with a DeadlineExceeded
     saying the change may be in, and the wrapper the POST returned."""
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     uuid = server.uuids[0]
 
     def slow_rename(wrapper):
@@ -332,7 +333,7 @@ def test_t1_7_t5_12_post_cut_by_the_deadline_after_sending_is_unknown():
     """T1.7/T5.12 rev 2: a POST sent whose timeout, cut by the deadline,
     fires (DeadlineExceeded with request_sent) cannot be re-read in time:
     the entry is 'unknown' with DeadlineExceeded naming it."""
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     uuid = server.uuids[0]
 
     def update_by_path(data, etag, path, timeout=-1):

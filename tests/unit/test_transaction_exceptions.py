@@ -11,7 +11,7 @@ from taskflow.types import failure as tf_failure
 from pypvm_tx import adapter
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
-from tests.unit import tx_fakes
+from pypvm_tx.testing.console import FakeConsole
 
 WAIT = 10
 
@@ -58,7 +58,7 @@ def test_s5_wrapper_task_no_subtasks_name_keyword():
     """§5/T4.5: WrapperTaskNoSubtasks(name=) names the task; WrapperTask
     raises it with its own name."""
     assert "my_task" in str(pvmex.WrapperTaskNoSubtasks(name="my_task"))
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     with pytest.raises(pvmex.WrapperTaskNoSubtasks, match="wt_empty"):
         tx.WrapperTask("wt_empty", server.wrapper(server.uuids[0])).execute()
 
@@ -87,7 +87,7 @@ def test_s5_multiple_exceptions_constructor_and_attributes():
 def test_s5_t5_10_feedtask_wraps_one_taskflow_failure_per_failed_entry():
     """§5/T5.10: the FeedTask's .wrapped_failure is a TaskFlow
     WrappedFailure holding one Failure per failed entry."""
-    server = tx_fakes.FakeServer(count=4)
+    server = FakeConsole(count=4)
     bad = set(server.uuids[:2])
     meet = threading.Barrier(2, timeout=WAIT)
 
@@ -149,7 +149,7 @@ def test_s5_t5_10_feedtask_multiple_exceptions_message_in_feed_order():
     """§5 rev 2 / T5.10: raised by a FeedTask, the message is built the
     same way: the FeedTask's name, then each failed entry's message, in
     feed order whatever order they failed in."""
-    server = tx_fakes.FakeServer(count=6)
+    server = FakeConsole(count=6)
 
     def fail(wrapper):
         raise ValueError("bad %s" % wrapper.uuid)

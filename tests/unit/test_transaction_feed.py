@@ -16,7 +16,7 @@ from taskflow.patterns import linear_flow, unordered_flow
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
-from tests.unit import tx_fakes
+from pypvm_tx.testing.console import FakeConsole
 from tests.unit.tx_fakes import name_of, run_bounded, set_name
 
 WAIT = 10
@@ -53,7 +53,7 @@ class CollectOutcomes(tf_task.Task):
 
 @pytest.fixture
 def server():
-    return tx_fakes.FakeServer(count=5)
+    return FakeConsole(count=5)
 
 
 # ------------------------------------------------------------------ T5.1 --
@@ -88,7 +88,7 @@ def test_t5_2_nothing_fetched_until_needed(server):
 
 def test_t5_2_getter_with_empty_feed_raises_on_use():
     """T5.2: a getter returning no entries raises FeedTaskEmptyFeed then."""
-    empty = tx_fakes.FakeServer(count=0)
+    empty = FakeConsole(count=0)
     ftsk = tx.FeedTask("f", empty.feed_getter())
     ftsk.add_functor_subtask(rename_to, "x")
     with pytest.raises(pvmex.FeedTaskEmptyFeed):
@@ -279,7 +279,7 @@ def test_t5_8_post_execute_only_does_no_get(server):
 def test_t5_9_at_most_max_workers_in_parallel_threads(server):
     """T5.9: entries run concurrently in worker threads, never more than
     max_workers at a time."""
-    big = tx_fakes.FakeServer(count=30)
+    big = FakeConsole(count=30)
     lock = threading.Lock()
     state = {"now": 0, "most": 0, "threads": set()}
 
@@ -387,7 +387,7 @@ def test_t5_11_duplicate_post_execute_name_is_refused(server):
 
 def twenty_entry_feedtask(continue_on_error):
     """20 entries; the subtask raises for 3 of them."""
-    server = tx_fakes.FakeServer(count=20)
+    server = FakeConsole(count=20)
     bad = set(server.uuids[:3])
     meet = threading.Barrier(3, timeout=WAIT)
 
@@ -488,7 +488,7 @@ def test_t5_12_progress_callback_errors_do_not_fail_entries(server):
 def test_t4_7_shared_subtask_never_leaks_provided_between_entries():
     """T4.7: one Subtask object shared by 60 parallel entries, with
     retries, never shows an entry another entry's provided values."""
-    server = tx_fakes.FakeServer(count=60)
+    server = FakeConsole(count=60)
     for index, uuid in enumerate(server.uuids):
         server.force_412(uuid, index % 3)
     leaks = []
@@ -603,7 +603,7 @@ def test_t6_executor_carries_context_and_locks_and_restores():
 def test_t5_feedtask_in_linear_and_unordered_flows():
     """T5/T4: FeedTask and WrapperTasks are real TaskFlow tasks, in a linear
     flow (serial engine) and an unordered flow (parallel engine)."""
-    server = tx_fakes.FakeServer(count=6)
+    server = FakeConsole(count=6)
     first, second = server.uuids[:3], server.uuids[3:]
 
     def feed_of(uuids):
@@ -749,7 +749,7 @@ def test_t5_9_t5_10_result_shape_keyed_by_uuid_not_task_name():
     """T5.9/T5.10: without post-execute tasks the result is exactly
     {'wrapper_task_rets': {uuid: {'wrapper': w, <provides>: v}}}, keyed by
     UUID even when names and UUIDs contain underscores."""
-    server = tx_fakes.FakeServer()
+    server = FakeConsole()
     uuids = [server.add(uuid) for uuid in ("a_b_c", "wrapper_x", "d_e")]
     ftsk = tx.FeedTask("my_feed_task", server.feed())
     ftsk.add_functor_subtask(rename_to, "n", provides="renamed")

@@ -10,7 +10,7 @@ import pytest
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
-from tests.unit import tx_fakes
+from pypvm_tx.testing.console import FakeConsole
 from tests.unit.tx_fakes import name_of, set_name
 
 
@@ -33,7 +33,7 @@ def test_t5_10_every_failing_entry_runs_whatever_the_timing(max_workers):
     FeedTask whose subtask raises on every entry give
     MultipleExceptionsInFeedTask with exactly 10 failures all 30 times,
     every entry having run, with a failed outcome and a progress call."""
-    server = tx_fakes.FakeServer(count=10)
+    server = FakeConsole(count=10)
     results = []
     for _run in range(30):
         progress = []
@@ -58,7 +58,7 @@ def test_t5_10_other_entries_still_run_after_a_failure():
     """T5.10 rev 2: without continue_on_error, one entry's failure never
     stops the others: with one worker and the first entry failing, the
     nine others are still updated, and the one exception is raised as is."""
-    server = tx_fakes.FakeServer(count=10)
+    server = FakeConsole(count=10)
     bad = server.uuids[0]
 
     def subtask(wrapper):
@@ -82,7 +82,7 @@ def test_t5_10_fail_fast_skips_entries_not_started():
     failure; entries never started get status 'skipped' (no exception, the
     wrapper they had) and still get a progress call, done running on to
     total; the one failure is raised as is and carries the outcomes."""
-    server = tx_fakes.FakeServer(count=10)
+    server = FakeConsole(count=10)
     bad = server.uuids[3]
 
     def subtask(wrapper):
@@ -116,7 +116,7 @@ def test_t5_10_fail_fast_skips_entries_not_started():
 def test_t5_12_fail_fast_with_continue_on_error_is_refused():
     """T5.12 rev 2: continue_on_error runs every entry, fail_fast stops
     early: asking for both is a ValueError naming both."""
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     with pytest.raises(ValueError, match="fail_fast.*continue_on_error"):
         tx.FeedTask("f", server.feed(), continue_on_error=True,
                     fail_fast=True)
@@ -124,7 +124,7 @@ def test_t5_12_fail_fast_with_continue_on_error_is_refused():
 
 def test_t5_12_fail_fast_without_failure_runs_everything():
     """T5.12 rev 2: fail_fast changes nothing when no entry fails."""
-    server = tx_fakes.FakeServer(count=6)
+    server = FakeConsole(count=6)
     ftsk = tx.FeedTask("f", server.feed(), max_workers=2, fail_fast=True)
     ftsk.add_functor_subtask(rename_to, "done")
     result = ftsk.execute()
@@ -138,7 +138,7 @@ def test_t5_12_progress_calls_never_overlap_and_done_increases():
     """T5.12 (issue 7 scope 8): progress is called from one thread at a
     time, with done strictly increasing 1..total across calls, so a
     progress=print does not garble its lines."""
-    server = tx_fakes.FakeServer(count=12)
+    server = FakeConsole(count=12)
     state = {"inside": 0, "overlaps": 0, "done": [], "threads": set()}
     guard = threading.Lock()
 

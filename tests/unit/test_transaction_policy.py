@@ -9,6 +9,7 @@ from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks, retry
 from pypvm_tx import transaction as tx
+from pypvm_tx.testing.console import FakeConsole
 from tests.unit import tx_fakes
 
 
@@ -73,7 +74,7 @@ def test_policy_is_used_and_keyword_options_override_it(make):
 
 def _as_wrapper(obj):
     """A real EntryWrapper whose fail()/refresh() are the fake's."""
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     wrapper = server.wrapper(server.uuids[0])
     wrapper.fail = obj.fail
     wrapper.refresh = lambda use_etag=True: wrapper
@@ -81,7 +82,7 @@ def _as_wrapper(obj):
 
 
 def test_feed_task_takes_a_policy():
-    server = tx_fakes.FakeServer(count=2)
+    server = FakeConsole(count=2)
     provider = locks.InProcessLockProvider()
     task = tx.FeedTask("ft", server.feed_getter(),
                        policy=tx.FAST.replace(lock_provider=provider))

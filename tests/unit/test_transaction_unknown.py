@@ -11,7 +11,7 @@ import pytest
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
-from tests.unit import tx_fakes
+from pypvm_tx.testing.console import FakeConsole
 from tests.unit.tx_fakes import name_of, set_name
 
 
@@ -37,7 +37,7 @@ def test_t5_12_lost_reply_resolved_by_rereading_each_entry():
     and the Subtasks flag no change on the fresh copy → 'updated' (a
     success, its rets kept); etag moved by someone else's change →
     'unknown'; request_sent False → 'failed' without a re-read."""
-    server = tx_fakes.FakeServer(count=5)
+    server = FakeConsole(count=5)
     not_landed, landed, moved, not_sent, normal = server.uuids
     server.lose_reply(not_landed, landed=False)
     server.lose_reply(landed, landed=True)
@@ -69,7 +69,7 @@ def test_t5_12_lost_reply_resolved_by_rereading_each_entry():
 def test_t5_12_reread_failure_leaves_it_unknown():
     """T5.12 rev 2: when the re-read itself fails, the entry stays
     'unknown' with the POST's exception (not the re-read's)."""
-    server = tx_fakes.FakeServer(count=2)
+    server = FakeConsole(count=2)
     uuid = server.uuids[0]
     server.lose_reply(uuid, landed=True)
     server.fail_refresh(uuid)
@@ -84,7 +84,7 @@ def test_t5_12_reread_failure_leaves_it_unknown():
 def test_t5_12_lost_reply_of_a_timeout_is_resolved_too():
     """T5.12 rev 2: a pvmex.TimeoutError with request_sent is treated the
     same way (here: the change landed → 'updated')."""
-    server = tx_fakes.FakeServer(count=1)
+    server = FakeConsole(count=1)
     uuid = server.uuids[0]
     server.lose_reply(uuid, landed=True, exc_type=pvmex.TimeoutError)
     ftsk = feed_task(server)
@@ -97,14 +97,14 @@ def test_t5_10_unknown_and_failed_entries_count_as_failures():
     """T5.10/T5.12 rev 2: without continue_on_error an 'unknown' entry's
     exception is raised like a failure's; with another failure they are
     both in MultipleExceptionsInFeedTask."""
-    server = tx_fakes.FakeServer(count=3)
+    server = FakeConsole(count=3)
     moved, not_landed, _ok = server.uuids
     server.lose_reply(moved, landed=False, other_change="x")
     with pytest.raises(pvmex.ConnectionError) as info:
         feed_task(server).execute()
     assert info.value.outcomes[moved].status == "unknown"
 
-    server = tx_fakes.FakeServer(count=3)
+    server = FakeConsole(count=3)
     moved, not_landed, _ok = server.uuids
     server.lose_reply(moved, landed=False, other_change="y")
     server.lose_reply(not_landed, landed=False)
@@ -119,7 +119,7 @@ def test_t4_6_wrapper_task_lost_reply_that_landed_returns_normally():
     """T4.6/T5.12 rev 2: a WrapperTask whose POST landed though its reply
     was lost returns the fresh wrapper and its provided values; one that
     did not land raises the POST's exception."""
-    server = tx_fakes.FakeServer(count=2)
+    server = FakeConsole(count=2)
     landed, not_landed = server.uuids
     server.lose_reply(landed, landed=True)
     server.lose_reply(not_landed, landed=False)

@@ -9,9 +9,8 @@ import pytest
 from lxml import etree
 
 from pypvm_tx import const as c
-from pypvm_tx.wrappers import base
+from pypvm_tx.wrappers import base, getters
 from pypvm_tx.wrappers import entry_wrapper as ewrap
-from pypvm_tx.wrappers import getters
 
 UOM = "{%s}" % c.UOM_NS
 
