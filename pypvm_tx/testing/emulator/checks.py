@@ -22,9 +22,9 @@ def check_count(name: str, value, high: int) -> int:
     return value
 
 
-def check_seed(seed) -> Optional[int]:
-    if seed is not None and (isinstance(seed, bool)
-                             or not isinstance(seed, int)):
+def check_seed(seed) -> int:
+    """``seed`` as a whole number (any sign), or a TypeError."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError("seed must be a whole number, got %r." % (seed,))
     return seed
 
