@@ -12,9 +12,12 @@ import contextlib
 import json
 import sys
 import threading
-from typing import Dict, List
+from typing import TYPE_CHECKING, Counter, Dict, List, Optional
 
 from pypvm_tx.i18n import _
+
+if TYPE_CHECKING:  # rich is optional (the cli extra): annotations only
+    from rich.progress import Progress, TaskID
 
 
 class Display:
@@ -29,9 +32,9 @@ class Display:
         else:
             self.console = Console()
             self.err = Console(stderr=True)
-        self._progress = None
-        self._bars = {}
-        self._conflicts = collections.Counter()
+        self._progress: Optional["Progress"] = None
+        self._bars: Dict[str, "TaskID"] = {}
+        self._conflicts: Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
     def note(self, text: str):

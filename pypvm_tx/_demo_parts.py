@@ -5,7 +5,7 @@ makes to every entry."""
 import collections
 import random
 import threading
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Set
 
 #: What the demo adds to every LPAR's desired memory, in MB.
 MEMORY_DELTA_MB = 256
@@ -70,7 +70,7 @@ class OutOfBandWriter:
         self.rate = rate
         self.seed = seed
         self._lock = threading.Lock()
-        self._seen = set()
+        self._seen: Set[str] = set()
         #: uuid -> the name this writer gave the entry.
         self.changes: Dict[str, str] = {}
 

@@ -26,7 +26,8 @@ deadline the transaction layer set.
 import contextlib
 import threading
 import time
-from typing import Any, Callable, Iterator, Optional
+from typing import (Any, Callable, Dict, Iterator, Optional, Tuple, Type,
+                    Union)
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
@@ -100,6 +101,10 @@ def sleep(seconds: float) -> None:
 # both; tests/unit/test_backoff.py checks it against tenacity).
 
 
+#: What ``isinstance`` takes as its second argument, for exceptions.
+ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
 class RetryState:
     """What the policies see after a try: the try's number (from 1), its
     exception or result, and the arguments the next try will get."""
@@ -107,10 +112,10 @@ class RetryState:
     __slots__ = ("attempt", "exception", "result", "args", "kwargs",
                  "started")
 
-    def __init__(self, args, kwargs):
+    def __init__(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]):
         self.attempt = 0
         self.exception: Optional[BaseException] = None
-        self.result = None
+        self.result: Any = None
         self.args = args
         self.kwargs = kwargs
         self.started = time.monotonic()
@@ -139,12 +144,12 @@ class _Policy:
 
 
 class _AnyOf(_Policy):
-    def __init__(self, *policies):
+    def __init__(self, *policies: Callable[[RetryState], bool]):
         self.policies = policies
         self.checks_results = any(getattr(p, "checks_results", True)
                                   for p in policies)
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         return any(policy(state) for policy in self.policies)
 
 
@@ -154,14 +159,14 @@ class stop_after_attempt(_Policy):  # noqa: N801 - tenacity's spelling
     def __init__(self, attempts: int):
         self.attempts = attempts
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         return state.attempt >= self.attempts
 
 
 class stop_never(_Policy):  # noqa: N801
     """Never stop (another condition must)."""
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         return False
 
 
@@ -169,7 +174,7 @@ class stop_at_deadline(_Policy):  # noqa: N801
     """Stop once this thread's deadline (:func:`deadline_scope`) passed:
     a deadline is just another stop condition."""
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         left = time_left()
         return left is not None and left <= 0
 
@@ -180,7 +185,7 @@ class retry_if_exception(_Policy):  # noqa: N801
     def __init__(self, predicate: Callable[[BaseException], bool]):
         self.predicate = predicate
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         return state.exception is not None and bool(
             self.predicate(state.exception))
 
@@ -188,7 +193,7 @@ class retry_if_exception(_Policy):  # noqa: N801
 class retry_if_exception_type(retry_if_exception):  # noqa: N801
     """Retry a try that raised one of ``types``."""
 
-    def __init__(self, types=Exception):
+    def __init__(self, types: ExceptionTypes = Exception):
         super().__init__(lambda exc: isinstance(exc, types))
 
 
@@ -200,7 +205,7 @@ class retry_if_result(_Policy):  # noqa: N801
     def __init__(self, predicate: Callable[[Any], bool]):
         self.predicate = predicate
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> bool:
         return state.exception is None and bool(self.predicate(state.result))
 
 
@@ -215,7 +220,7 @@ class wait_fixed:  # noqa: N801
     def __init__(self, seconds: float):
         self.seconds = seconds
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> float:
         return self.seconds
 
 
@@ -230,7 +235,7 @@ class wait_exponential:  # noqa: N801
         self.exp_base = exp_base
         self.min = min
 
-    def __call__(self, state):
+    def __call__(self, state: RetryState) -> float:
         try:
             seconds = self.multiplier * self.exp_base ** (state.attempt - 1)
         except OverflowError:
@@ -287,7 +292,8 @@ class Retrying:
         self.sleep = sleep
         self._checks_results = getattr(retry, "checks_results", True)
 
-    def __call__(self, fn: Callable, *args, **kwargs):
+    def __call__(self, fn: Callable[..., Any], *args: Any,
+                 **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)``, tried as the policies say."""
         state = None
         while True:

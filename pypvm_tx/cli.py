@@ -13,7 +13,7 @@
 
 import argparse
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from pypvm_tx import __version__
 from pypvm_tx import demo as demo_mod
@@ -37,9 +37,13 @@ _lpar_count = emu.BoundedArg(int, 0, emu.MAX_LPARS)
 _vios_count = emu.BoundedArg(int, 0, emu.MAX_VIOSES)
 
 
-def _fault(text: str) -> Dict:
+#: Keyword arguments of Emulator.inject_fault, as ``--fault`` gives them.
+FaultSpec = Dict[str, Union[str, int, float, List[str]]]
+
+
+def _fault(text: str) -> FaultSpec:
     """``key=value,...`` of Emulator.inject_fault; lists joined by ``+``."""
-    spec = {}
+    spec: FaultSpec = {}
     for part in filter(None, text.split(",")):
         key, sep, value = part.partition("=")
         if not sep:

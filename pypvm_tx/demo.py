@@ -69,11 +69,11 @@ class Demo:
     def __init__(self, args: argparse.Namespace, display: Display):
         self.args = args
         self.display = display
-        self.emulator = None
-        self.adapter = None
+        self.emulator: Optional[emu.Emulator] = None
+        self.adapter: Optional[adp.Adapter] = None
         self.counter = RestCallCounter()
-        self.writer = None
-        self.ms_uuid = None
+        self.writer: Optional[OutOfBandWriter] = None
+        self.ms_uuid: Optional[str] = None
         self.before: Dict[str, Dict] = {}
         self.report: Dict = {}
         #: What the demo is doing, for error messages ("reading the
@@ -290,6 +290,9 @@ class Demo:
         once = expected = 0
         lost = 0
         applies = not self.args.url
+        writer = self.writer
+        # connect() sets the writer, and run() only follows connect().
+        assert writer is not None
         for uuid, before in self.before.items():
             now = after.get(uuid)
             outcome = outcomes.get(uuid)
@@ -316,17 +319,17 @@ class Demo:
             elif failed and times:
                 problems.append(_("%s: reported failed, yet the change "
                                   "landed") % label)
-            oob = self.writer.changes.get(uuid)
+            oob = writer.changes.get(uuid)
             if oob is not None and now["name"] != oob:
                 lost += 1
                 problems.append(_("%(what)s: the out-of-band rename to "
                                   "%(oob)s was lost (name is %(now)s)") % {
                     "what": label, "oob": oob, "now": now["name"]})
-        survived = sum(1 for uuid, name in self.writer.changes.items()
+        survived = sum(1 for uuid, name in writer.changes.items()
                        if after.get(uuid, {}).get("name") == name)
         return {"checked": len(self.before), "expected_changes": expected,
                 "changed_exactly_once": once,
-                "out_of_band_changes": len(self.writer.changes),
+                "out_of_band_changes": len(writer.changes),
                 "out_of_band_survived": survived, "lost": lost,
                 "problems": problems}
 

@@ -30,7 +30,7 @@ import os
 import socket
 import threading
 import time
-from typing import Any, FrozenSet, Optional
+from typing import Any, FrozenSet, Literal, Optional, Union
 
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
@@ -51,7 +51,7 @@ LockTimeout = pvmex.LockTimeout
 LockError = pvmex.LockError
 
 
-def lock_key(uuid) -> str:
+def lock_key(uuid: Optional[str]) -> str:
     """The normalised key of ``uuid``: a lower-case string.
 
     :raises ValueError: ``uuid`` is None or empty.
@@ -74,7 +74,7 @@ def held_uuids() -> FrozenSet[str]:
     return getattr(_local, "held", _EMPTY)
 
 
-def is_held(uuid) -> bool:
+def is_held(uuid: str) -> bool:
     """Whether this thread holds (or inherited) the lock on ``uuid``."""
     return lock_key(uuid) in held_uuids()
 
@@ -92,13 +92,13 @@ class inherited:  # noqa: N801 - used like a function: ``with inherited(x)``
     def __init__(self, keys: FrozenSet[str]):
         self._keys = keys
 
-    def __enter__(self):
+    def __enter__(self) -> "inherited":
         self._previous = held_uuids()
         if self._keys:
             _local.held = self._previous | self._keys
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> Literal[False]:
         _local.held = self._previous
         return False
 
@@ -117,15 +117,16 @@ class hold:  # noqa: N801 - used like a function: ``with hold(uuid)``
 
     __slots__ = ("_key", "_provider", "_timeout", "_handle", "_previous")
 
-    def __init__(self, uuid, provider: Optional["LockProvider"] = None,
+    def __init__(self, uuid: str, provider: Optional["LockProvider"] = None,
                  timeout: Optional[float] = None):
         self._key = lock_key(uuid)
         self._provider = provider
         self._timeout = timeout
-        self._handle = None
-        self._previous = None
+        self._handle: Any = None
+        #: The held record before __enter__ took the lock; None: not taken.
+        self._previous: Optional[FrozenSet[str]] = None
 
-    def __enter__(self):
+    def __enter__(self) -> "hold":
         previous = held_uuids()
         if self._key in previous:
             return self
@@ -138,11 +139,13 @@ class hold:  # noqa: N801 - used like a function: ``with hold(uuid)``
         _local.held = previous | {self._key}
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> Literal[False]:
         if self._previous is not None:
             _local.held = self._previous
             self._previous = None
             handle, self._handle = self._handle, None
+            # __enter__ set the provider when it took the lock.
+            assert self._provider is not None
             self._provider.release(handle)
         return False
 
@@ -164,11 +167,11 @@ class LockProvider(abc.ABC):
     """
 
     @staticmethod
-    def lock_name(uuid) -> str:
+    def lock_name(uuid: str) -> str:
         """The private lock name of ``uuid`` (case-insensitive)."""
         return LOCK_PREFIX + lock_key(uuid)
 
-    def acquire(self, uuid, timeout: Optional[float] = None) -> Any:
+    def acquire(self, uuid: str, timeout: Optional[float] = None) -> Any:
         """Block until the lock on ``uuid`` is held; return its handle.
 
         :param timeout: seconds to wait; None waits forever.
@@ -178,11 +181,11 @@ class LockProvider(abc.ABC):
             timeout = 0
         return self._acquire(self.lock_name(uuid), uuid, timeout)
 
-    def release(self, handle) -> None:
+    def release(self, handle: Any) -> None:
         """Release a lock obtained from :meth:`acquire`."""
         self._release(handle)
 
-    def lock(self, uuid, timeout: Optional[float] = None) -> "_Locked":
+    def lock(self, uuid: str, timeout: Optional[float] = None) -> "_Locked":
         """Context manager holding the lock on ``uuid`` (not re-entrant)."""
         return _Locked(self, uuid, timeout)
 
@@ -202,16 +205,17 @@ class LockProvider(abc.ABC):
 class _Locked:
     __slots__ = ("_provider", "_uuid", "_timeout", "_handle")
 
-    def __init__(self, provider, uuid, timeout):
+    def __init__(self, provider: LockProvider, uuid: str,
+                 timeout: Optional[float]):
         self._provider = provider
         self._uuid = uuid
         self._timeout = timeout
 
-    def __enter__(self):
+    def __enter__(self) -> "_Locked":
         self._handle = self._provider.acquire(self._uuid, self._timeout)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> Literal[False]:
         self._provider.release(self._handle)
         return False
 
@@ -316,7 +320,7 @@ class FileLockProvider(_ExternalLockProvider):
     :raises ValueError: ``lock_path`` is empty or not a path.
     """
 
-    def __init__(self, lock_path):
+    def __init__(self, lock_path: Union[str, "os.PathLike[str]"]):
         if not isinstance(lock_path, (str, os.PathLike)) or not os.fspath(
                 lock_path):
             raise ValueError(_("FileLockProvider needs lock_path, the "
@@ -418,7 +422,8 @@ def set_default_provider(provider: Optional[LockProvider]) -> None:
     _default_provider = provider
 
 
-def check_provider(provider, what: str) -> Optional[LockProvider]:
+def check_provider(provider: Optional[LockProvider],
+                   what: str) -> Optional[LockProvider]:
     """Validate a per-use ``lock_provider`` option (None = the default).
 
     :raises TypeError: it is neither None nor a :class:`LockProvider`.

@@ -23,7 +23,8 @@ Tests never need to wait: pass ``delay_func=NO_DELAY`` or patch
 
 import functools
 import random
-from typing import Callable, Optional
+from typing import (Any, Callable, Collection, Dict, Optional, Sequence,
+                    Tuple, Type, TypeVar, Union, cast)
 
 from oslo_log import log as logging
 
@@ -37,18 +38,24 @@ LOG = logging.getLogger(__name__)
 #: HTTP statuses retried by default: only the etag mismatch.
 DFT_RETRY_CODES = frozenset({c.HTTP_PRECONDITION_FAILED})
 
+#: What an ``argmod_func`` returns: the next try's args and kwargs.
+ArgsAndKwargs = Tuple[Sequence[Any], Dict[str, Any]]
 
-def NO_TEST(*args, **kwargs) -> bool:
+_Func = TypeVar("_Func", bound=Callable[..., Any])
+
+
+def NO_TEST(*args: Any, **kwargs: Any) -> bool:
     """A ``test_func`` that always allows the retry."""
     return True
 
 
-def NO_CHECKER(*args, **kwargs) -> bool:
+def NO_CHECKER(*args: Any, **kwargs: Any) -> bool:
     """A ``resp_checker`` that never asks for a retry."""
     return False
 
 
-def NO_ARGMOD(this_try, max_tries, *args, **kwargs):
+def NO_ARGMOD(this_try: int, max_tries: int, *args: Any,
+              **kwargs: Any) -> ArgsAndKwargs:
     """An ``argmod_func`` that leaves the arguments as they are."""
     return args, kwargs
 
@@ -87,7 +94,8 @@ class DelayFunc:
         self.seconds = seconds
         self.__name__ = self.__qualname__ = name
 
-    def __call__(self, attempt, max_attempts, *args, **kwargs) -> None:
+    def __call__(self, attempt: int, max_attempts: int, *args: Any,
+                 **kwargs: Any) -> None:
         backoff.sleep(self.seconds(attempt, max_attempts))
 
     def __repr__(self):
@@ -95,7 +103,7 @@ class DelayFunc:
 
 
 def delay_seconds(delay_func: Callable, attempt: int, max_attempts: int,
-                  *args, **kwargs) -> float:
+                  *args: Any, **kwargs: Any) -> float:
     """The wait ``delay_func`` asks for before retry ``attempt + 1``.
 
     A :class:`DelayFunc` says it; any other delay function is called
@@ -129,7 +137,8 @@ def _stepped(attempt: int, max_attempts: int) -> float:
 STEPPED_DELAY = DelayFunc(_stepped, "STEPPED_DELAY")
 
 
-def stepped_random_range(attempt: int, max_attempts: int):
+def stepped_random_range(attempt: int,
+                         max_attempts: int) -> Tuple[float, float]:
     """The ``(min, max)`` wait :data:`STEPPED_RANDOM_DELAY` draws from.
 
     The range steps up with the fraction of the tries used before the
@@ -170,16 +179,17 @@ def gen_random_delay(min_s: float = 0, max_s: float = 10) -> DelayFunc:
                      "random_delay(%s, %s)" % (min_s, max_s))
 
 
-def refresh_wrapper(trynum, maxtries, *args, **kwargs):
+def refresh_wrapper(trynum: int, maxtries: int, *args: Any,
+                    **kwargs: Any) -> ArgsAndKwargs:
     """An ``argmod_func`` that re-fetches the wrapper in the first argument.
 
     It calls ``refresh(use_etag=False)`` so the retry always starts from
     the server's current state, discarding any local changes the failed
     try made to the wrapper.
     """
-    args = list(args)
-    args[0] = args[0].refresh(use_etag=False)
-    return args, kwargs
+    new_args = list(args)
+    new_args[0] = new_args[0].refresh(use_etag=False)
+    return new_args, kwargs
 
 
 # --------------------------------------------------------------------------
@@ -315,10 +325,14 @@ class _Retrier:
                                      "func": self._name, "cause": cause})
 
 
-def retry(tries: int = 3, delay_func: Callable = NO_DELAY, retry_except=None,
-          http_codes=DFT_RETRY_CODES, test_func: Optional[Callable] = None,
-          resp_checker: Callable = NO_CHECKER, limit_except=None,
-          argmod_func: Callable = NO_ARGMOD):
+def retry(tries: int = 3, delay_func: Callable = NO_DELAY,
+          retry_except: Optional[backoff.ExceptionTypes] = None,
+          http_codes: Collection[int] = DFT_RETRY_CODES,
+          test_func: Optional[Callable] = None,
+          resp_checker: Callable = NO_CHECKER,
+          limit_except: Union[BaseException, Type[BaseException],
+                              None] = None,
+          argmod_func: Callable = NO_ARGMOD) -> Callable[[_Func], _Func]:
     """Decorate a function so that it is called up to ``tries`` times.
 
     :param tries: the most calls made (at least 1).
@@ -348,14 +362,15 @@ def retry(tries: int = 3, delay_func: Callable = NO_DELAY, retry_except=None,
     _check_options(tries, delay_func, retry_except, http_codes, test_func,
                    resp_checker, argmod_func)
 
-    def decorate(func):
+    def decorate(func: _Func) -> _Func:
         retrier = _Retrier(func, tries, delay_func, retry_except, http_codes,
                            test_func, resp_checker, limit_except, argmod_func)
 
         @functools.wraps(func)
-        def retrying(*args, **kwargs):
+        def retrying(*args: Any, **kwargs: Any) -> Any:
             return retrier(*args, **kwargs)
 
-        return retrying
+        # functools.wraps gives retrying the signature of func.
+        return cast(_Func, retrying)
 
     return decorate

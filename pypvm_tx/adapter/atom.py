@@ -32,7 +32,9 @@ def _text(element: Optional[etree._Element]) -> Optional[str]:
     resolved, comments skipped), stripped; None if absent or blank."""
     if element is None:
         return None
-    return "".join(element.itertext()).strip() or None
+    # lxml-stubs type itertext() as str | bytes; on Python 3 it yields str.
+    text = "".join(element.itertext())  # type: ignore[arg-type]
+    return text.strip() or None
 
 
 def _self_href(element: etree._Element) -> Optional[str]:

@@ -1,16 +1,29 @@
 """The Adapter: REST operations (read, create, update, delete) on PowerVM
 objects and feeds, over a :class:`~pypvm_tx.adapter.session.Session`."""
 
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Protocol, Union
 
 from lxml import etree
 
 from pypvm_tx import const as c
-from pypvm_tx.adapter.paths import build_path
+from pypvm_tx.adapter.paths import Xag, build_path
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import Session
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
+
+
+class SupportsXml(Protocol):
+    """What a wrapper offers to be sent: its XML and schema type."""
+
+    schema_type: Optional[str]
+
+    def toxmlstring(self, pretty: bool = False) -> bytes:
+        ...
+
+
+#: What create/update send: a wrapper, an lxml element, or XML.
+Sendable = Union[SupportsXml, etree._Element, bytes, str]
 
 
 class Payload(NamedTuple):
@@ -65,7 +78,7 @@ class Adapter:
         return "<Adapter %r>" % (self.session,)
 
     @staticmethod
-    def build_path(*args, **kwargs) -> str:
+    def build_path(*args: Any, **kwargs: Any) -> str:
         """See :func:`build_path`."""
         return build_path(*args, **kwargs)
 
@@ -78,9 +91,9 @@ class Adapter:
     def read(self, root_type: str, root_id: Optional[str] = None,
              child_type: Optional[str] = None, child_id: Optional[str] = None,
              suffix_type: Optional[str] = None,
-             suffix_parm: Optional[str] = None, detail=None,
+             suffix_parm: Optional[str] = None, detail: Optional[str] = None,
              service: str = c.SERVICE_UOM, etag: Optional[str] = None,
-             timeout: float = -1, xag=None) -> Response:
+             timeout: float = -1, xag: Xag = None) -> Response:
         """GET an object or a feed; ``etag`` is sent as ``If-None-Match``."""
         path = build_path(service, root_type, root_id, child_type, child_id,
                           suffix_type, suffix_parm, detail, xag)
@@ -99,9 +112,10 @@ class Adapter:
 
     # -- writes --------------------------------------------------------------
 
-    def create(self, element, root_type: str, root_id: Optional[str] = None,
+    def create(self, element: Sendable, root_type: str,
+               root_id: Optional[str] = None,
                child_type: Optional[str] = None, service: str = c.SERVICE_UOM,
-               timeout: float = -1, xag=None) -> Response:
+               timeout: float = -1, xag: Xag = None) -> Response:
         """PUT a new object (a wrapper or an object element)."""
         path = build_path(service, root_type, root_id, child_type, xag=xag)
         body, schema_type = _payload(element)
@@ -109,17 +123,18 @@ class Adapter:
         return self._request("PUT", path, body=body, headers=headers,
                              timeout=timeout)
 
-    def update(self, data, etag: Optional[str], root_type: str,
+    def update(self, data: Sendable, etag: Optional[str], root_type: str,
                root_id: Optional[str] = None, child_type: Optional[str] = None,
-               child_id: Optional[str] = None, suffix_type=None,
+               child_id: Optional[str] = None,
+               suffix_type: Optional[str] = None,
                service: str = c.SERVICE_UOM, timeout: float = -1,
-               xag=None) -> Response:
+               xag: Xag = None) -> Response:
         """POST ``data`` over an existing object with ``If-Match: etag``."""
         path = build_path(service, root_type, root_id, child_type, child_id,
                           suffix_type, xag=xag)
         return self.update_by_path(data, etag, path, timeout=timeout)
 
-    def update_by_path(self, data, etag: Optional[str], path: str,
+    def update_by_path(self, data: Sendable, etag: Optional[str], path: str,
                        timeout: float = -1) -> Response:
         """POST ``data`` to ``path`` (or href) with ``If-Match: etag``.
 
@@ -134,7 +149,8 @@ class Adapter:
 
     def delete(self, root_type: str, root_id: Optional[str] = None,
                child_type: Optional[str] = None, child_id: Optional[str] = None,
-               suffix_type=None, suffix_parm=None,
+               suffix_type: Optional[str] = None,
+               suffix_parm: Optional[str] = None,
                service: str = c.SERVICE_UOM, etag: Optional[str] = None,
                timeout: float = -1) -> Response:
         """DELETE an object (``If-Match: etag`` when given)."""

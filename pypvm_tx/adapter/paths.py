@@ -18,12 +18,17 @@ from pypvm_tx.i18n import _
 _REFUSED_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
+#: Extended attribute groups to ask for: None (the server's default), one
+#: name, or several (an empty list: none).
+Xag = Union[None, str, Iterable[str]]
+
+
 def build_path(service: str, root_type: str, root_id: Optional[str] = None,
                child_type: Optional[str] = None,
                child_id: Optional[str] = None,
                suffix_type: Optional[str] = None,
-               suffix_parm: Optional[str] = None, detail=None,
-               xag=None) -> str:
+               suffix_parm: Optional[str] = None,
+               detail: Optional[str] = None, xag: Xag = None) -> str:
     """The REST path (with query) of an object, a feed or a child of one.
 
     ``xag`` becomes ``group=`` as :func:`xag_query` says.
@@ -53,7 +58,7 @@ def build_path(service: str, root_type: str, root_id: Optional[str] = None,
     return path + "?" + "&".join(query) if query else path
 
 
-def xag_query(xag: Union[None, str, Iterable[str]]) -> Optional[str]:
+def xag_query(xag: Xag) -> Optional[str]:
     """The ``group=`` value for ``xag``: None for ``None`` (no ``group=``:
     the server's default), ``None`` (the string) for an empty list, else
     the names sorted and comma-joined."""

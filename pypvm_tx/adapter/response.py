@@ -1,6 +1,6 @@
 """One HTTP response of the REST server, with its Atom body parsed lazily."""
 
-from typing import Dict, Optional, Union
+from typing import TYPE_CHECKING, Dict, Mapping, Optional, Union
 
 from requests.structures import CaseInsensitiveDict
 
@@ -9,6 +9,9 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx.adapter.atom import Entry, Feed, parse_atom
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
+
+if TYPE_CHECKING:  # the Adapter builds Responses: names only
+    from pypvm_tx.adapter.operations import Adapter
 
 #: Statuses whose responses have no body (RFC 9110): no feed, no entry.
 _BODILESS_STATUSES = frozenset({c.HTTP_NO_CONTENT, c.HTTP_NOT_MODIFIED})
@@ -27,8 +30,10 @@ class Response:
     """
 
     def __init__(self, reqmethod: str, reqpath: str, status: int,
-                 reason: str, headers=None, reqheaders=None, reqbody="",
-                 body="", adapter=None):
+                 reason: str, headers: Optional[Mapping[str, str]] = None,
+                 reqheaders: Optional[Mapping[str, str]] = None,
+                 reqbody: Union[bytes, str] = "", body: Union[bytes, str] = "",
+                 adapter: Optional["Adapter"] = None):
         self.reqmethod = reqmethod
         self.reqpath = reqpath
         self.status = status
@@ -58,7 +63,7 @@ class Response:
         return headers
 
     @reqheaders.setter
-    def reqheaders(self, value):
+    def reqheaders(self, value: Optional[Mapping[str, str]]) -> None:
         self._reqheaders = CaseInsensitiveDict(value or {})
 
     @property

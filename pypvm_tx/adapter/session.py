@@ -14,7 +14,8 @@ import os
 import threading
 import time
 import warnings
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Mapping,
+                    Optional, Sequence, Union)
 from xml.sax.saxutils import escape as _saxutils_escape
 
 import requests.utils
@@ -31,6 +32,13 @@ from pypvm_tx.adapter.transport import (MAX_BODY_BYTES, RawResponse,
 from pypvm_tx.adapter.tries import RequestTries, default_retry_delay
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
+
+if TYPE_CHECKING:  # the Adapter is built on the Session: names only
+    from pypvm_tx.adapter.operations import Adapter
+
+#: TLS verification: True (the default CA bundle), False (off), or the
+#: path of a CA bundle file or directory; None is taken as True.
+Verify = Union[None, bool, str, "os.PathLike[str]"]
 
 LOG = logging.getLogger(__name__)
 
@@ -128,7 +136,8 @@ class Session:
     def __init__(self, host: str = "localhost", username: Optional[str] = None,
                  password: Optional[str] = None, protocol: str = "https",
                  port: Optional[int] = None, timeout: float = 1200,
-                 verify=True, pool_maxsize: int = 20, get_retries: int = 2,
+                 verify: Verify = True, pool_maxsize: int = 20,
+                 get_retries: int = 2,
                  retry_delay: Optional[Callable[[int], float]]
                  = default_retry_delay,
                  trust_env: bool = True, logon: bool = True,
@@ -189,10 +198,10 @@ class Session:
             self.dest, self.username,
             "logged on" if self.logged_on else "not logged on")
 
-    def __enter__(self):
+    def __enter__(self) -> "Session":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> None:
         self.logoff()
 
     @staticmethod
@@ -309,9 +318,11 @@ class Session:
         """
         return self.dest + paths.request_target(path_or_href)
 
-    def request(self, method: str, path: str, body=None,
+    def request(self, method: str, path: str,
+                body: Union[bytes, str, None] = None,
                 headers: Optional[Dict[str, str]] = None,
-                timeout: Optional[float] = -1, adapter=None,
+                timeout: Optional[float] = -1,
+                adapter: Optional["Adapter"] = None,
                 relogon: bool = True) -> Response:
         """Send one request carrying the session token; return the Response.
 

@@ -54,10 +54,12 @@ def parse_xml(body: Union[bytes, str], what: str = "XML") -> etree._Element:
     """
     data = _checked_xml(body, what)
     try:
-        root = etree.fromstring(data, _parser())
+        # lxml parses a bytearray too; lxml-stubs only allow str | bytes.
+        root = etree.fromstring(data, _parser())  # type: ignore[arg-type]
     except etree.XMLSyntaxError as exc:
         raise _not_well_formed(what, exc) from None
-    if root.getroottree().docinfo.doctype:  # belt and braces
+    # Belt and braces.  lxml-stubs' DocInfo lacks lxml's doctype property.
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise _declarations_refused(what)
     return root
 

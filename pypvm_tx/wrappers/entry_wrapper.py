@@ -39,6 +39,10 @@ from pypvm_tx.wrappers.base import (  # noqa: F401
 #: Entry wrapper classes by schema type, filled by ``EntryWrapper.pvm_type``.
 _ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
 
+#: A CHILD object's parent type: a wrapper class or a schema type string
+#: such as ``'ManagedSystem'`` (None: a ROOT object).
+ParentType = Union[None, str, Type[Wrapper]]
+
 
 def _parent_type_name(parent_class) -> Optional[str]:
     """Accept a wrapper class or a schema type string; return the string."""
@@ -51,7 +55,9 @@ def _parent_type_name(parent_class) -> Optional[str]:
                        "%r.") % (parent_class,))
 
 
-def resolve_parent(parent_class=None, parent_uuid=None, parent=None
+def resolve_parent(parent_class: ParentType = None,
+                   parent_uuid: Optional[str] = None,
+                   parent: Optional["EntryWrapper"] = None
                    ) -> Tuple[Optional[str], Optional[str]]:
     """Normalise the three ways of naming a CHILD object's parent.
 
@@ -109,7 +115,7 @@ class EntryWrapper(Wrapper):
     def __init__(self, entry: Optional[adp.Entry] = None,
                  etag: Optional[str] = None,
                  element: Optional[etree._Element] = None,
-                 adapter=None):
+                 adapter: Optional[adp.Adapter] = None):
         if entry is None and element is None:
             raise ValueError(_("An EntryWrapper needs an Atom entry or an "
                                "object element."))
@@ -168,7 +174,8 @@ class EntryWrapper(Wrapper):
         return wrapper
 
     @classmethod
-    def wrap(cls, response_or_entry, etag: Optional[str] = None
+    def wrap(cls, response_or_entry: Union[adp.Response, adp.Entry],
+             etag: Optional[str] = None
              ) -> Union["EntryWrapper", List["EntryWrapper"]]:
         """Wrap a Response or an Entry.
 
@@ -221,7 +228,7 @@ class EntryWrapper(Wrapper):
         return wrapped
 
     @classmethod
-    def bld(cls: Type[_W], adapter) -> _W:
+    def bld(cls: Type[_W], adapter: Optional[adp.Adapter]) -> _W:
         """A new, empty object of this type, ready to fill in and create()."""
         element = new_element(cls.schema_type, cls.schema_ns,
                               metadata=cls.has_metadata)
@@ -230,7 +237,7 @@ class EntryWrapper(Wrapper):
     # -- identity ----------------------------------------------------------
 
     @property
-    def adapter(self):
+    def adapter(self) -> Optional[adp.Adapter]:
         """The Adapter this wrapper was read through (used by update etc.)."""
         if self._adapter is not None:
             return self._adapter
@@ -302,8 +309,9 @@ class EntryWrapper(Wrapper):
             return self
         return type(self)._one(resp, adapter)
 
-    def create(self, parent_type=None, parent_uuid=None, parent=None
-               ) -> "EntryWrapper":
+    def create(self, parent_type: ParentType = None,
+               parent_uuid: Optional[str] = None,
+               parent: Optional["EntryWrapper"] = None) -> "EntryWrapper":
         """PUT this new object, as ROOT or as a CHILD of a parent."""
         adapter = self._need_adapter("create")
         ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)

@@ -429,6 +429,7 @@ def _stops_within(emu, seconds=10.0) -> bool:
     ({"port": "12080"}, TypeError),
     ({"latency": -0.1}, ValueError),
     ({"seed": "x"}, TypeError),
+    ({"seed": None}, TypeError),  # used to fail only in start()
 ])
 def test_e1_bad_arguments_fail_up_front(kwargs, error):
     """E1: a wrong argument is refused by the constructor, naming it,

@@ -5,7 +5,9 @@ import ipaddress
 import os
 import socket
 import ssl
-from typing import Optional
+from typing import Any, Optional, Tuple, Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 
 def check_count(name: str, value, high: int) -> int:
@@ -20,9 +22,9 @@ def check_count(name: str, value, high: int) -> int:
     return value
 
 
-def check_seed(seed) -> Optional[int]:
-    if seed is not None and (isinstance(seed, bool)
-                             or not isinstance(seed, int)):
+def check_seed(seed) -> int:
+    """``seed`` as a whole number (any sign), or a TypeError."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError("seed must be a whole number, got %r." % (seed,))
     return seed
 
@@ -56,6 +58,15 @@ def server_ssl_context(certfile: str, keyfile: Optional[str]):
     return context
 
 
+def _ip_of(sockaddr: Tuple[Any, ...]) -> IPAddress:
+    """The IP address in a ``getaddrinfo`` sockaddr, without its scope."""
+    host = sockaddr[0]
+    # check_loopback asks for TCP, so every sockaddr is AF_INET/AF_INET6,
+    # whose first item is the host string.
+    assert isinstance(host, str)
+    return ipaddress.ip_address(host.split("%")[0])
+
+
 def check_loopback(host: str):
     """Refuse any bind address that is not loopback; a name (``localhost``)
     is resolved, and every address it resolves to must be loopback."""
@@ -66,8 +77,7 @@ def check_loopback(host: str):
             infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError):
             infos = []
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0])
-                     for info in infos]
+        addresses = [_ip_of(info[4]) for info in infos]
     if not addresses or not all(addr.is_loopback for addr in addresses):
         raise ValueError("The emulator only binds to loopback addresses "
                          "(127.0.0.0/8, ::1, localhost); refusing %r." % host)

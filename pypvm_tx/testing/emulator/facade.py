@@ -174,9 +174,7 @@ class Emulator:
         """
         lpars = checks.check_count("lpars", lpars, MAX_LPARS)
         vioses = checks.check_count("vioses", vioses, MAX_VIOSES)
-        seed = checks.check_seed(seed)
-        if seed is None:
-            seed = self._seed
+        seed = self._seed if seed is None else checks.check_seed(seed)
         self._seed = seed
         if not self._store.base_url:
             self._initial = (lpars, vioses, seed)

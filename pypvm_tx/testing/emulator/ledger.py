@@ -5,7 +5,7 @@ import collections
 import secrets
 import socket
 import threading
-from typing import Dict, Optional
+from typing import Counter, Dict, Optional, Set
 
 
 def _shut(conn) -> None:
@@ -22,7 +22,7 @@ class Sessions:
         self.user = user
         self._password = password
         self._lock = threading.Lock()
-        self._tokens = set()
+        self._tokens: Set[str] = set()
         self._expire_after: Optional[int] = None
         self.logons = 0
 
@@ -111,9 +111,9 @@ class Traffic:
 
 def summarise(counts: Dict, opened: int, logons: int) -> Dict:
     """The figures of :meth:`Emulator.counters` from raw counts."""
-    by_method = collections.Counter()
-    by_type = collections.Counter()
-    by_status = collections.Counter()
+    by_method: Counter[str] = collections.Counter()
+    by_type: Counter[str] = collections.Counter()
+    by_status: Counter[str] = collections.Counter()
     for (method, schema_type, status), n in counts.items():
         by_method[method] += n
         by_type[schema_type] += n

@@ -49,6 +49,14 @@ class RestRequest:
         self.parent: Optional[str] = None
         self.obj: Optional[StoredObject] = None
 
+    @property
+    def entry(self) -> StoredObject:
+        """The object an entry path names.  _resolve sets it for every
+        entry route (or raises 404), so None here is a routing bug."""
+        if self.obj is None:
+            raise self.not_found()
+        return self.obj
+
     def not_found(self) -> EmulatorError:
         return EmulatorError(404, "No such resource: %s." % self.path,
                              "Not Found")
@@ -64,6 +72,9 @@ def answer(emulator, headers, method: str, target: str,
         if found is None:
             raise EmulatorError(404, "No such resource: %s." % path,
                                 "Not Found")
+        if found.handler is None:  # each REST path has a catch-all today
+            raise EmulatorError(405, "%s is not allowed on %s." % (
+                method, path), "Method Not Allowed")
         return found.handler(request)
     except EmulatorError as err:
         return error_reply(err.status, method, target, err.message,
@@ -223,7 +234,7 @@ def get_feed(request: RestRequest) -> Reply:
 
 
 def get_entry(request: RestRequest) -> Reply:
-    obj = request.obj
+    obj = request.entry
     etag = obj.etag(obj.shown_groups(request.requested))
     if _not_modified(request, etag):
         return Reply(304, headers={c.ETAG: etag})
@@ -265,7 +276,7 @@ def _parse_object(request: RestRequest, schema_type: str):
 
 
 def update(request: RestRequest) -> Reply:
-    obj = request.obj
+    obj = request.entry
     _check_if_match(request, obj)
     element = _parse_object(request, obj.schema_type)
     request.store.replace(obj, element, obj.shown_groups(request.requested),
@@ -285,8 +296,9 @@ def create(request: RestRequest) -> Reply:
 
 
 def delete(request: RestRequest) -> Reply:
-    _check_if_match(request, request.obj)
-    request.store.objects.pop(request.obj.uuid.lower(), None)
+    obj = request.entry
+    _check_if_match(request, obj)
+    request.store.objects.pop(obj.uuid.lower(), None)
     return Reply(204)
 
 

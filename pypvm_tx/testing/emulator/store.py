@@ -79,7 +79,8 @@ class StoredObject:
         self.parent = parent
         self.order = order
         self.version = 1
-        self._cache = None
+        #: etags by ("etag", shown) and renderings by shown groups.
+        self._cache: Optional[Dict] = None
         self.set_element(element)
 
     def set_element(self, element, sent: Optional[bytes] = None):
