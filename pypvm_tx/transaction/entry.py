@@ -308,19 +308,13 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :param tries: the most calls (default 60).
     :param delay_func: ``delay_func(try, tries, wrapper, *args, **kwargs)``
         before each redrive (default ``retry.STEPPED_RANDOM_DELAY``).
-    :param deadline: seconds bounding the whole transaction: the wait for
-        the lock, the getter's GET, every call of the function, every REST
-        call made in it (the Session gives each at most the time left as
-        its timeout), each delay whatever the delay function does, each
-        refresh and the POST.  Past it the transaction raises
-        :class:`~pypvm_tx.exceptions.DeadlineExceeded` (a built-in
-        ``TimeoutError`` too) naming the UUID, the tries made and the
-        deadline, chained to what ran out; also when the function returned
-        after the deadline (what it changed may then have been applied:
-        re-read the object before acting on it).  A delay function of :mod:`pypvm_tx.retry` sleeps in this
-        thread and wakes at the deadline; any other runs in a helper thread
-        that is not waited for past the deadline.  Tries running out before
-        the deadline still end with the last 412.
+    :param deadline: seconds bounding the whole transaction: lock wait,
+        GET, every call and REST request, every delay, refresh and POST
+        (see :class:`_Bound`).  Past it ``DeadlineExceeded`` is raised,
+        naming the UUID, the tries made and the deadline -- also when the
+        function returned late (its change may then have been applied:
+        re-read the object).  Tries running out
+        before the deadline still end with the last 412.
     :param lock_provider: the :class:`~pypvm_tx.locks.LockProvider` to use
         (default: :func:`~pypvm_tx.locks.get_default_provider` at call time).
     :raises ValueError: ``tries`` or ``deadline`` is out of range.
