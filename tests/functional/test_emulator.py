@@ -660,3 +660,39 @@ def test_e1_an_lpar_costs_a_few_kilobytes_of_memory():
     seeded, changed = (int(v) for v in proc.stdout.split())
     assert seeded < 40 * 1024, seeded
     assert changed < 40 * 1024, changed
+
+
+def test_e1_emulator_request_parser_keeps_the_stdlib_contract():
+    """Issue 8 scope 7: the emulator's own parse_request (a speed-up over
+    the standard library's) relies on BaseHTTPRequestHandler calling it
+    after reading raw_requestline, and must parse a request as the
+    standard library does."""
+    import http.server
+    import inspect
+    import io
+
+    from pypvm_tx.testing.emulator import server
+
+    assert "self.parse_request()" in inspect.getsource(
+        http.server.BaseHTTPRequestHandler.handle_one_request)
+    raw = (b"POST /rest/api/uom/LogicalPartition/U1?group=None HTTP/1.1\r\n"
+           b"Host: 127.0.0.1:12080\r\nX-API-Session: tok\r\n"
+           b"If-Match: 12\r\nContent-Length: 3\r\nConnection: keep-alive"
+           b"\r\n\r\nabc")
+
+    def parsed(parse):
+        handler = server.Handler.__new__(server.Handler)
+        handler.rfile = io.BytesIO(raw)
+        handler.wfile = io.BytesIO()
+        handler.raw_requestline = handler.rfile.readline()
+        handler.client_address = ("127.0.0.1", 1)
+        handler.request_version = handler.protocol_version
+        assert parse(handler)
+        return (handler.command, handler.path, handler.request_version,
+                handler.close_connection,
+                {name: handler.headers.get(name) for name in
+                 ("host", "x-api-session", "if-match", "content-length")},
+                handler.rfile.read())
+
+    assert parsed(server.Handler.parse_request) == parsed(
+        http.server.BaseHTTPRequestHandler.parse_request)
