@@ -198,6 +198,7 @@ class Demo:
         from pypvm_tx.wrappers import logical_partition as lpar
         from pypvm_tx.wrappers import virtual_io_server as vios
 
+        assert self.adapter is not None  # connect() ran before any snapshot
         state = {}
         for wrapper in lpar.LPAR.get(self.adapter, parent_type="ManagedSystem",
                                      parent_uuid=self.ms_uuid):

@@ -7,6 +7,7 @@ the exception for debugging but are not part of its text.
 
 import builtins
 import re
+from typing import Any, Dict, Optional
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
@@ -16,7 +17,7 @@ from pypvm_tx.i18n import _
 _UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def printable(text) -> str:
+def printable(text: object) -> str:
     """``text`` with control characters escaped (``\\n``, ``\\x1b``...), so
     a string from a server or a path is one line in a message or a log."""
     text = str(text)
@@ -31,7 +32,8 @@ class Error(Exception):
 
     msg_fmt = _("An unexpected pypvm_tx error occurred.")
 
-    def __init__(self, msg=None, response=None, **kwargs):
+    def __init__(self, msg: Optional[str] = None, response: Any = None,
+                 **kwargs: Any):
         self.response = response
         if msg is None:
             msg = self.msg_fmt % kwargs if kwargs else self.msg_fmt
@@ -79,8 +81,9 @@ class DeadlineExceeded(TimeoutError, builtins.TimeoutError):
     know them, e.g. a REST call refused because no time was left).
     """
 
-    def __init__(self, msg=None, uuid=None, tries=None, deadline=None,
-                 response=None):
+    def __init__(self, msg: Optional[str] = None, uuid: Optional[str] = None,
+                 tries: Optional[int] = None,
+                 deadline: Optional[float] = None, response: Any = None):
         self.uuid = uuid
         self.tries = tries
         self.deadline = deadline
@@ -101,7 +104,7 @@ class LockTimeout(LockError):
     msg_fmt = _("Timed out after %(timeout).3f s waiting for the lock on "
                 "entry %(uuid)s.")
 
-    def __init__(self, uuid, timeout):
+    def __init__(self, uuid: str, timeout: Optional[float]):
         self.uuid = uuid
         self.timeout = timeout
         super().__init__(uuid=uuid, timeout=timeout)
@@ -119,7 +122,7 @@ class HttpError(Error):
     server sent an ``HttpErrorResponse``, its ``Message``.
     """
 
-    def __init__(self, response, msg=None):
+    def __init__(self, response: Any, msg: Optional[str] = None):
         if msg is None:
             server_msg = getattr(response, "server_message", None)
             msg = _("HTTP error %(status)s (%(reason)s) for %(method)s "
@@ -147,7 +150,7 @@ HTTP_ERROR_BY_STATUS = {c.HTTP_NOT_FOUND: HttpNotFound,
                         c.HTTP_UNAUTHORIZED: HttpUnauth}
 
 
-def http_error_for(response):
+def http_error_for(response: Any) -> "HttpError":
     """Build the :class:`HttpError` (or subclass) that fits ``response``."""
     return HTTP_ERROR_BY_STATUS.get(response.status, HttpError)(response)
 
@@ -158,7 +161,7 @@ class WrapperTaskNoSubtasks(Error):
     msg_fmt = _("WrapperTask %(name)s has no Subtasks to execute; add one "
                 "or create it with allow_empty=True.")
 
-    def __init__(self, name=None):
+    def __init__(self, name: Optional[str] = None):
         super().__init__(name=name)
 
 
@@ -167,7 +170,7 @@ class FeedTaskEmptyFeed(Error):
 
     msg_fmt = _("FeedTask cannot operate on an empty feed.")
 
-    def __init__(self, msg=None, **kwargs):
+    def __init__(self, msg: Optional[str] = None, **kwargs: Any):
         super().__init__(msg, **kwargs)
 
 
@@ -190,7 +193,8 @@ class MultipleExceptionsInFeedTask(Error):
     #: The most failures whose messages are listed in the message.
     MAX_LISTED = 20
 
-    def __init__(self, ft_name, wrapped_failure, outcomes=None):
+    def __init__(self, ft_name: str, wrapped_failure: Any,
+                 outcomes: Optional[Dict[str, Any]] = None):
         self.ft_name = ft_name
         self.wrapped_failure = wrapped_failure
         self.outcomes = outcomes

@@ -8,7 +8,7 @@ and a malformed entry fails at the parse, not later in whatever thread
 uses it.
 """
 
-from typing import List, NamedTuple, Optional
+from typing import Any, List, NamedTuple, Optional, Union
 
 from lxml import etree
 
@@ -65,7 +65,7 @@ class Entry:
     """
 
     def __init__(self, element: etree._Element, etag: Optional[str] = None,
-                 adapter=None):
+                 adapter: Any = None):
         self.element = element
         self.adapter = adapter
         self.uuid = _text(next(element.iterchildren(_TAG_ID), None))
@@ -91,7 +91,7 @@ class Feed:
     """An Atom ``<feed>``: its SELF link, etag and entries."""
 
     def __init__(self, element: etree._Element, etag: Optional[str] = None,
-                 adapter=None):
+                 adapter: Any = None):
         self.element = element
         self.etag = etag
         self.adapter = adapter
@@ -108,7 +108,8 @@ class AtomBody(NamedTuple):
     entry: Optional[Entry]
 
 
-def parse_atom(body, etag: Optional[str] = None, adapter=None,
+def parse_atom(body: Union[bytes, str], etag: Optional[str] = None,
+               adapter: Any = None,
                what: str = "XML") -> AtomBody:
     """The :class:`Feed` or :class:`Entry` of an Atom body.
 

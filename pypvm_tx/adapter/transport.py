@@ -25,7 +25,7 @@ import abc
 import socket
 import ssl
 import threading
-from typing import Dict, Mapping, NamedTuple, Optional
+from typing import Dict, Mapping, NamedTuple, Optional, Union
 
 import requests
 import requests.adapters
@@ -175,7 +175,7 @@ class Urllib3Transport(Transport):
     :param max_body: the largest body accepted, after decoding.
     """
 
-    def __init__(self, dest: str, verify, pool_maxsize: int,
+    def __init__(self, dest: str, verify: Union[bool, str], pool_maxsize: int,
                  proxies: Optional[Mapping[str, str]] = None,
                  max_body: int = MAX_BODY_BYTES):
         self.dest = dest

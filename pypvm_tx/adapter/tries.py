@@ -8,7 +8,7 @@ threads) and a resend that uses no try.  The deadline of
 :func:`pypvm_tx.backoff.deadline_scope` is one more stop condition.
 """
 
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Dict, Optional, TYPE_CHECKING
 
 from oslo_log import log as logging
 
@@ -41,8 +41,9 @@ class RequestTries(backoff.Retrying):
     _checks_results = False  # a response that came back is never retried
     _past_deadline = backoff.stop_at_deadline()
 
-    def __init__(self, session: "Session", method: str, path: str, body,
-                 headers, timeout, adapter, relogon: bool):
+    def __init__(self, session: "Session", method: str, path: str,
+                 body: Optional[bytes], headers: Optional[Dict[str, str]],
+                 timeout: Optional[float], adapter: Any, relogon: bool):
         self.session = session
         self.method = method
         self.path = path

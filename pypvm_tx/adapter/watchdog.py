@@ -16,7 +16,7 @@ import itertools
 import socket
 import threading
 import time
-from typing import List, NamedTuple, Optional
+from typing import Any, List, NamedTuple, Optional
 
 import urllib3.connection
 
@@ -33,7 +33,7 @@ class Guard:
         self.active = True
         self._lock = threading.Lock()
 
-    def attach(self, conn) -> None:
+    def attach(self, conn: Any) -> None:
         """Called (by the connection) once it is chosen for this request."""
         with self._lock:
             self.conn = conn

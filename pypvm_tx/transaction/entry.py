@@ -277,7 +277,8 @@ def entry_transaction(func: Optional[Callable] = None, *,
                       tries: Optional[int] = None,
                       delay_func: Optional[Callable] = None,
                       deadline: Optional[float] = None,
-                      lock_provider: Optional[locks.LockProvider] = None):
+                      lock_provider: Optional[locks.LockProvider] = None
+                      ) -> Callable:
     """Make a function an optimistic transaction on one PowerVM object.
 
     The decorated function's first argument is an ``EntryWrapper`` or an

@@ -2,6 +2,7 @@
 submitter (its oslo request context and its held entry locks)."""
 
 import concurrent.futures
+from typing import Any, Callable
 
 from oslo_context import context as oslo_context
 
@@ -63,7 +64,8 @@ class ContextThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
     Both are restored in the worker thread afterwards.
     """
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable, /, *args: Any,
+               **kwargs: Any) -> concurrent.futures.Future:
         """Schedule ``fn(*args, **kwargs)`` to run as the calling thread.
 
         :returns: a ``concurrent.futures.Future``.

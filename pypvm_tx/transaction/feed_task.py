@@ -2,7 +2,7 @@
 then post-execute tasks that see every result."""
 
 import threading
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
 from taskflow import engines as tf_engines
@@ -111,7 +111,10 @@ class FeedTask(tf_task.Task):
         entry, in feed order.
     """
 
-    def __init__(self, name: str, feed_or_getter, max_workers: int = 10,
+    def __init__(self, name: str,
+                 feed_or_getter: Union[ewrap.FeedGetter,
+                                       List[ewrap.EntryWrapper]],
+                 max_workers: int = 10,
                  update_timeout: int = -1, *,
                  continue_on_error: bool = False,
                  progress: Optional[Callable] = None,
@@ -213,7 +216,7 @@ class FeedTask(tf_task.Task):
                     self._tx_by_uuid[uuid] = task
             return self._tx_by_uuid
 
-    def get_wrapper(self, uuid: str):
+    def get_wrapper(self, uuid: str) -> ewrap.EntryWrapper:
         """(Fetches and) returns the current wrapper of entry ``uuid``.
 
         :raises KeyError: no entry has that UUID.
@@ -305,7 +308,7 @@ class FeedTask(tf_task.Task):
 
     # -- execution -------------------------------------------------------------
 
-    def execute(self):
+    def execute(self) -> Optional[Dict[str, Any]]:
         """Run every entry in parallel, then the post-execute tasks.
 
         :returns: ``{'wrapper_task_rets': {uuid: {'wrapper': w,

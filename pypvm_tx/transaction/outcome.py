@@ -1,6 +1,7 @@
 """What happened to one entry of a FeedTask execution."""
 
 import enum
+from typing import Any, Optional, Union
 
 
 class OutcomeStatus(str, enum.Enum):
@@ -59,8 +60,10 @@ class EntryOutcome:
 
     __slots__ = ("uuid", "status", "exception", "retries", "wrapper")
 
-    def __init__(self, uuid, status=None, exception=None, retries=0,
-                 wrapper=None):
+    def __init__(self, uuid: str,
+                 status: Union[OutcomeStatus, str, None] = None,
+                 exception: Optional[BaseException] = None, retries: int = 0,
+                 wrapper: Any = None):
         self.uuid = uuid
         self.status = None if status is None else OutcomeStatus(status)
         self.exception = exception

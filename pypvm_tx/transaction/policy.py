@@ -73,9 +73,11 @@ class TransactionPolicy:
         """The peer's name for :attr:`wait`."""
         return self.wait
 
-    def replace(self, *, tries=None, wait=None, deadline=None,
-                lock_provider=None, what="TransactionPolicy"
-                ) -> "TransactionPolicy":
+    def replace(self, *, tries: Optional[int] = None,
+                wait: Optional[Callable] = None,
+                deadline: Optional[float] = None,
+                lock_provider: Optional[locks.LockProvider] = None,
+                what: str = "TransactionPolicy") -> "TransactionPolicy":
         """A copy with the options given (not None) changed."""
         if (tries is None and wait is None and deadline is None
                 and lock_provider is None):

@@ -71,7 +71,7 @@ class Subtask(abc.ABC):
         self.save_kwargs = save_kwargs
 
     @abc.abstractmethod
-    def execute(self, wrapper, *args, **kwargs):
+    def execute(self, wrapper: Any, *args: Any, **kwargs: Any) -> Any:
         """Modify ``wrapper``; return a value whose truth says it changed.
 
         Called as ``execute(wrapper, *save_args, **save_kwargs)``, plus
@@ -153,7 +153,7 @@ class FunctorSubtask(Subtask):
         self._logspec = logspec
         self._func_wants_provided = _accepts_provided(func)
 
-    def execute(self, wrapper, *args, **kwargs):
+    def execute(self, wrapper: Any, *args: Any, **kwargs: Any) -> Any:
         """Log per ``logspec``, then call the wrapped callable."""
         if not self._func_wants_provided:
             kwargs.pop("provided", None)

@@ -2,7 +2,7 @@
 POSTing once, only when something changed."""
 
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from oslo_log import log as logging
 from taskflow import task as tf_task
@@ -52,7 +52,10 @@ class WrapperTask(tf_task.Task):
     #: whether Subtasks may still be added.
     _owner: Any = None
 
-    def __init__(self, name: str, wrapper_or_getter, subtasks=None,
+    def __init__(self, name: str,
+                 wrapper_or_getter: Union[ewrap.EntryWrapper,
+                                          ewrap.EntryWrapperGetter],
+                 subtasks: Optional[Iterable[Subtask]] = None,
                  allow_empty: bool = False, update_timeout: int = -1, *,
                  policy: Optional[TransactionPolicy] = None,
                  lock_provider: Optional[locks.LockProvider] = None,
@@ -88,7 +91,7 @@ class WrapperTask(tf_task.Task):
             self._add(subtask)
 
     @property
-    def uuid(self) -> str:
+    def uuid(self) -> Optional[str]:
         """The UUID of the object this task works on."""
         return self._uuid
 
@@ -128,14 +131,16 @@ class WrapperTask(tf_task.Task):
         return tuple(self._tasks)
 
     @property
-    def wrapper(self):
+    def wrapper(self) -> ewrap.EntryWrapper:
         """The wrapper: GETs it through the getter on first use (outside
         any lock); after execution, the latest (possibly updated) one."""
         if self._wrapper is None:
+            assert self._getter is not None  # set when no wrapper was given
             self._wrapper = self._getter.get()
         return self._wrapper
 
-    def execute(self):
+    def execute(self) -> Optional[Tuple[ewrap.EntryWrapper,
+                                        Dict[str, Any]]]:
         """Run the Subtasks and POST if needed.
 
         :returns: ``(wrapper, provided)``, or None when there are no

@@ -13,7 +13,7 @@ This module needs only the protocol constants and messages; the Atom
 entry wrapper (:mod:`pypvm_tx.wrappers.entry_wrapper`) builds on it.
 """
 
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from lxml import etree
 from oslo_log import log as logging
@@ -48,7 +48,7 @@ def new_element(name: Optional[str], ns: str = c.UOM_NS,
     return elem
 
 
-def sub_element(parent: etree._Element, name: str, text=None,
+def sub_element(parent: etree._Element, name: str, text: object = None,
                 attrib: Optional[Dict[str, str]] = None,
                 ns: str = c.UOM_NS) -> etree._Element:
     """Append a child ``{ns}name`` to ``parent``, with ``text`` (made a
@@ -108,7 +108,8 @@ class Wrapper:
 
     @classmethod
     def pvm_type(cls, schema_type: str, ns: str = c.UOM_NS,
-                 child_order: Sequence[str] = ()):
+                 child_order: Sequence[str] = ()
+                 ) -> Callable[[Type["Wrapper"]], Type["Wrapper"]]:
         """Class decorator naming a subclass's schema type, namespace and
         child order; on an EntryWrapper it also registers the subclass so
         :meth:`EntryWrapper.wrap` picks it for that schema type."""

@@ -23,18 +23,25 @@ transaction layer.
 
 import re
 import urllib.parse
-from typing import Dict, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from lxml import etree
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter.paths import Xag
 from pypvm_tx.i18n import _
+
 # Wrapper, ElementWrapper, WrapperElemList and insert_in_order are
 # re-exported: code written against the one-module layout imports them here.
 from pypvm_tx.wrappers.base import (  # noqa: F401
-    ElementWrapper, Wrapper, WrapperElemList, insert_in_order, new_element)
+    ElementWrapper,
+    Wrapper,
+    WrapperElemList,
+    insert_in_order,
+    new_element,
+)
 
 #: Entry wrapper classes by schema type, filled by ``EntryWrapper.pvm_type``.
 _ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
@@ -330,9 +337,13 @@ class EntryWrapper(Wrapper):
     # -- getters -------------------------------------------------------------
 
     @classmethod
-    def get(cls, adapter, uuid: Optional[str] = None, parent_type=None,
-            parent_uuid=None, parent=None, xag=None):
+    def get(cls, adapter: adp.Adapter, uuid: Optional[str] = None,
+            parent_type: ParentType = None, parent_uuid: Optional[str] = None,
+            parent: Optional["EntryWrapper"] = None, xag: Xag = None) -> Any:
         """GET and wrap one object (``uuid`` given) or the feed."""
+        if cls.schema_type is None:
+            raise ValueError(_("%s has no schema type to GET; use a wrapper "
+                               "class such as LPAR or VIOS.") % cls.__name__)
         ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
         if ptype is None:
             resp = adapter.read(cls.schema_type, root_id=uuid, xag=xag)
@@ -345,8 +356,10 @@ class EntryWrapper(Wrapper):
         return cls._wrap_with(resp, adapter)
 
     @classmethod
-    def getter(cls, adapter, entry_uuid: Optional[str] = None,
-               parent_class=None, parent_uuid=None, xag=None, parent=None):
+    def getter(cls, adapter: adp.Adapter, entry_uuid: Optional[str] = None,
+               parent_class: ParentType = None,
+               parent_uuid: Optional[str] = None, xag: Xag = None,
+               parent: Optional["EntryWrapper"] = None) -> Any:
         """A deferred GET: :class:`EntryWrapperGetter` for one object, or
         :class:`FeedGetter` when ``entry_uuid`` is None."""
         if entry_uuid is None:
@@ -361,5 +374,4 @@ class EntryWrapper(Wrapper):
 # Re-exported for code written against the one-module layout.  Imported
 # last: the getters build on EntryWrapper above, and the package imports
 # this module before them.
-from pypvm_tx.wrappers.getters import (  # noqa: E402,F401
-    EntryWrapperGetter, FeedGetter, UUIDFeedGetter)
+from pypvm_tx.wrappers.getters import EntryWrapperGetter, FeedGetter, UUIDFeedGetter  # noqa: E402,F401

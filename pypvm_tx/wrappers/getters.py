@@ -11,10 +11,12 @@ with :meth:`EntryWrapper.getter
 import threading
 from typing import List, Optional, Sequence, Type
 
-from pypvm_tx.i18n import _
 # entry_wrapper imports this module at its end (to re-export the getters),
 # so both names below are defined by the time this line runs.
-from pypvm_tx.wrappers.entry_wrapper import EntryWrapper, resolve_parent
+from pypvm_tx import adapter as adp
+from pypvm_tx.adapter.paths import Xag
+from pypvm_tx.i18n import _
+from pypvm_tx.wrappers.entry_wrapper import EntryWrapper, ParentType, resolve_parent
 
 
 def _check_entry_class(entry_class) -> None:
@@ -33,9 +35,10 @@ class EntryWrapperGetter:
     after that; ``get(refresh=True)`` refreshes the cached wrapper.
     """
 
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 entry_uuid: str, parent_class=None, parent_uuid=None,
-                 xag=None, parent=None):
+    def __init__(self, adapter: adp.Adapter, entry_class: Type[EntryWrapper],
+                 entry_uuid: str, parent_class: ParentType = None,
+                 parent_uuid: Optional[str] = None, xag: Xag = None,
+                 parent: Optional[EntryWrapper] = None):
         _check_entry_class(entry_class)
         if not entry_uuid:
             raise ValueError(_("An EntryWrapperGetter needs the UUID of the "
@@ -78,8 +81,10 @@ class FeedGetter:
     feed again.
     """
 
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 parent_class=None, parent_uuid=None, xag=None, parent=None):
+    def __init__(self, adapter: adp.Adapter, entry_class: Type[EntryWrapper],
+                 parent_class: ParentType = None,
+                 parent_uuid: Optional[str] = None, xag: Xag = None,
+                 parent: Optional[EntryWrapper] = None):
         _check_entry_class(entry_class)
         self.adapter = adapter
         self.entry_class = entry_class
@@ -112,9 +117,10 @@ class UUIDFeedGetter(FeedGetter):
     Useful when only some objects of a large feed are wanted.
     """
 
-    def __init__(self, adapter, entry_class: Type[EntryWrapper],
-                 uuid_list: Sequence[str], parent_class=None,
-                 parent_uuid=None, xag=None, parent=None):
+    def __init__(self, adapter: adp.Adapter, entry_class: Type[EntryWrapper],
+                 uuid_list: Sequence[str], parent_class: ParentType = None,
+                 parent_uuid: Optional[str] = None, xag: Xag = None,
+                 parent: Optional[EntryWrapper] = None):
         super().__init__(adapter, entry_class, parent_class=parent_class,
                          parent_uuid=parent_uuid, xag=xag, parent=parent)
         if isinstance(uuid_list, str):
