@@ -283,11 +283,15 @@ def test_e3_ctrl_c_while_the_emulator_seeds_exits_promptly():
     """E3: the demo says it is starting the emulator, and Ctrl-C while
     the emulator is still being seeded ends the demo (exit 130) instead
     of hanging in the emulator's stop()."""
+    # A child inherits an ignored SIGINT (a shell's background job, some
+    # CI runners); Python then installs no Ctrl-C handler.  Give it the
+    # default disposition, as a terminal would.
     proc = subprocess.Popen(
         [sys.executable, "-m", "pypvm_tx", "demo", "--lpars", "3000",
          "--vioses", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=dict(os.environ, PYTHONWARNINGS="ignore",
-                            PYTHONUNBUFFERED="1"))
+                            PYTHONUNBUFFERED="1"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stderr.readline()
         assert first.startswith("Starting the emulator (LPARs: 3000"), first
