@@ -13,6 +13,7 @@ watchdog knows which socket to cut.
 
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -131,6 +132,18 @@ class Watchdog:
 
 
 _WATCHDOG = Watchdog()
+
+
+def _new_watchdog_after_fork() -> None:
+    """A forked child has none of its parent's threads: it gets a fresh
+    watchdog (whose thread starts on first use) instead of one whose
+    thread exists only in the parent."""
+    global _WATCHDOG
+    _WATCHDOG = Watchdog()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_watchdog_after_fork)
 #: The guard of the request this thread is sending, until its connection
 #: is chosen.
 _current = threading.local()

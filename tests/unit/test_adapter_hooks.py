@@ -163,3 +163,40 @@ def test_transport_errors_of_a_custom_transport_are_retried_as_ever(server):
 
     transport.send = flaky
     assert adapter.Adapter(sess).read("LogicalPartition", "U1").status == 200
+
+
+def test_a1_9_watchdog_works_in_a_forked_child():
+    """A1.9: the whole-exchange bound also holds in a process forked after
+    the parent used it (its watchdog thread does not survive a fork)."""
+    import multiprocessing
+    import socket as socketlib
+    import time as timelib
+
+    from pypvm_tx.adapter import watchdog
+
+    first = watchdog.arm(5)  # the parent's watchdog thread is running
+    watchdog.disarm(first)
+
+    def child(queue):
+        left, right = socketlib.socketpair()
+
+        class Conn:
+            sock = left
+
+        guard = watchdog.arm(0.2)
+        watchdog.stop_attaching()
+        guard.attach(Conn())
+        deadline = timelib.monotonic() + 5
+        while not guard.expired and timelib.monotonic() < deadline:
+            timelib.sleep(0.05)
+        queue.put(guard.expired)
+        watchdog.disarm(guard)
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=child, args=(queue,))
+    proc.start()
+    try:
+        assert queue.get(timeout=10) is True
+    finally:
+        proc.join(10)
