@@ -333,3 +333,86 @@ def test_t7_tooz_provider_serialises_threads_and_processes(tmp_path):
             provider, "locks.ToozLockProvider(%r)" % url)
     finally:
         provider.close()
+
+
+# ------------------------------------------------------------ D1 (no Redis)
+
+@pytest.mark.parametrize("url, shown", [
+    ("redis://:s3cret@redis.example:6379", "redis://redis.example:6379"),
+    ("redis://user:s3cret@10.0.0.1:6379/0?socket_timeout=1",
+     "redis://10.0.0.1:6379/0"),
+    ("redis://redis.example?sentinel=m&sentinel_password=s3cret",
+     "redis://redis.example"),
+    ("file:///var/lib/locks", "file:///var/lib/locks"),
+    ("redis://:s3cret@host:notaport", "redis://..."),
+])
+def test_d1_3_url_without_credentials(url, shown):
+    """D1.3/A1.5: the URL messages show has no user, password or query."""
+    assert locks.url_without_credentials(url) == shown
+
+
+def test_d1_2_still_held_is_true_for_locks_that_cannot_be_lost(tmp_path):
+    """D1.2: in-process and file locks are never lost while held."""
+    for provider in (locks.InProcessLockProvider(),
+                     locks.FileLockProvider(lock_path=str(tmp_path))):
+        with locks.hold("S1", provider, timeout=WAIT):
+            assert provider.still_held("s1") is True
+
+
+def test_d1_tooz_provider_rejects_bad_timeouts():
+    """D1: lock_timeout and acquire_timeout are positive seconds."""
+    pytest.importorskip("tooz")
+    for options in ({"lock_timeout": 0}, {"lock_timeout": "30"},
+                    {"acquire_timeout": -1}, {"acquire_timeout": True}):
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            locks.ToozLockProvider("redis://127.0.0.1:1", **options)
+
+
+def test_d1_2_tooz_file_lock_still_held(tmp_path):
+    """D1.2: still_held on a tooz file:// lock: True while held, False
+    (not held here) once released."""
+    pytest.importorskip("tooz")
+    provider = locks.ToozLockProvider("file://%s" % tmp_path)
+    try:
+        with locks.hold("F1", provider, timeout=WAIT):
+            assert provider.still_held("F1") is True
+        assert provider.still_held("F1") is False
+    finally:
+        provider.close()
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts and never answers: a lock
+    backend that hangs rather than refuses."""
+
+    def __init__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+
+def test_d1_3_silent_backend_is_lock_error_within_the_timeout():
+    """D1.3: a Redis backend that accepts connections and never answers
+    makes acquire raise LockError once its timeout has passed (not after
+    the client's socket timeouts and retries), without the password."""
+    pytest.importorskip("tooz")
+    pytest.importorskip("redis")
+    server = SilentServer()
+    provider = locks.ToozLockProvider(
+        "redis://:s3cret@127.0.0.1:%d" % server.port)
+    try:
+        start = time.monotonic()
+        with pytest.raises(locks.LockError) as info:
+            provider.acquire("silent", timeout=0.5)
+        assert time.monotonic() - start < 3
+        assert not isinstance(info.value, locks.LockTimeout)
+        assert "s3cret" not in str(info.value)
+        assert "127.0.0.1:%d" % server.port in str(info.value)
+    finally:
+        provider.close()
+        server.close()
