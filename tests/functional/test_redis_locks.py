@@ -19,7 +19,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx import transaction as tx
 from pypvm_tx.wrappers.logical_partition import LPAR
-from tests.redis_server import PASSWORD, redis_server  # noqa: F401 - fixture
+from tests.redis_server import PASSWORD
 
 pytest.importorskip("tooz")
 pytest.importorskip("redis")
