@@ -5,18 +5,20 @@ package on a free loopback port, with no persistence, in a temporary
 directory, and waits until it answers PING.  It can be killed in the
 middle of a test and started again on the same port.
 
-The :func:`redis_server` fixture yields a started server and stops it
-after the test.  Without the binary the test is skipped with the command
+:func:`running` starts one and kills it on exit (a test module's
+fixture).  Without the binary the test is skipped with the command
 that installs it -- except under CI (``CI=true``), where a missing
 server is a failure: ``.ci/run`` installs it, and the Redis tests must
 run there, never skip.
 """
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import time
+from typing import Iterator
 
 import pytest
 
@@ -117,16 +119,22 @@ def redis_binary() -> str:
     return binary
 
 
-#: The password of the fixture's server: its URL carries credentials, so
-#: tests can check that no message shows them.
+#: The password of :func:`running`'s server: its URL carries
+#: credentials, so tests can check that no message shows them.
 PASSWORD = "s3cret-pw"
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    """A started :class:`RedisServer` (password :data:`PASSWORD`), killed
-    after the test."""
-    server = RedisServer(redis_binary(), str(tmp_path), PASSWORD)
+@contextlib.contextmanager
+def running(workdir) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer` (password :data:`PASSWORD`) in
+    ``workdir``, killed on exit.  A test module makes it a fixture::
+
+        @pytest.fixture
+        def redis_server(tmp_path):
+            with running(tmp_path) as server:
+                yield server
+    """
+    server = RedisServer(redis_binary(), str(workdir), PASSWORD)
     server.start()
     try:
         yield server

@@ -84,7 +84,7 @@ class _BackendCalls:
                 continue
             try:
                 future.set_result(func())
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - the caller's
                 future.set_exception(exc)
 
 
@@ -232,15 +232,18 @@ class ToozLockProvider(_ExternalLockProvider):
         ``deadline`` (monotonic; None: none) passed first."""
         left = None if deadline is None else max(
             deadline - time.monotonic(), 0)
-        futures.wait([future], timeout=left)
-        if not future.done():
+        try:
+            return future.result(left)
+        except self._tooz.NotImplemented:
+            raise
+        except self._tooz.ToozError as exc:
+            raise self._backend_error(exc, what) from exc
+        except futures.TimeoutError:
+            if future.done():  # the call's own TimeoutError (a socket's)
+                raise
             raise LockError(_("The lock backend %(url)s did not answer "
                               "(%(what)s) in time.") % {
-                "url": self.safe_url, "what": what})
-        exc = future.exception()
-        if isinstance(exc, self._tooz.ToozError):
-            raise self._backend_error(exc, what) from exc
-        return future.result()
+                "url": self.safe_url, "what": what}) from None
 
     def _call(self, func, deadline: Optional[float], what: str,
               abandoned=None) -> Any:

@@ -11,7 +11,6 @@ import pathlib
 import pytest
 
 from pypvm_tx.testing.emulator import Emulator
-from tests.redis_server import redis_server  # noqa: F401 - a fixture
 
 
 def pytest_collection_modifyitems(items):

@@ -19,7 +19,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx import transaction as tx
 from pypvm_tx.wrappers.logical_partition import LPAR
-from tests.redis_server import PASSWORD
+from tests.redis_server import PASSWORD, running
 
 pytest.importorskip("tooz")
 pytest.importorskip("redis")
@@ -33,7 +33,14 @@ def redis_key(uuid):
 
 
 @pytest.fixture
-def providers(redis_server):  # noqa: F811 - the fixture imported above
+def redis_server(tmp_path):
+    """A real redis-server on 127.0.0.1, killed after the test."""
+    with running(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def providers(redis_server):
     """make(**options): a ToozLockProvider on the server (a new member id
     each, like separate agents); every one is closed after the test."""
     made = []
@@ -58,9 +65,9 @@ def test_d1_1_nested_holds_take_the_redis_lock_once(redis_server, providers):
     client = redis_server.client()
     with locks.hold("U1", provider, timeout=WAIT):
         assert client.exists(redis_key("u1"))
-        with locks.hold("u1", provider, timeout=WAIT):
-            with locks.hold("U1", provider, timeout=WAIT):
-                assert provider.still_held("u1")
+        with locks.hold("u1", provider, timeout=WAIT), \
+                locks.hold("U1", provider, timeout=WAIT):
+            assert provider.still_held("u1")
         assert client.exists(redis_key("u1"))
     assert not client.exists(redis_key("u1"))
 
@@ -104,12 +111,12 @@ def test_t7_two_agents_exclude_each_other_per_uuid(providers):
 # ------------------------------------------------------------ D1.2
 
 def test_d1_2_heartbeat_keeps_a_lock_past_lock_timeout(providers):
-    """D1.2: a lock held three times its lock_timeout is not expired: the
+    """D1.2: a lock held 2.5 times its lock_timeout is not expired: the
     heartbeat renews it, another agent cannot take it meanwhile."""
-    holder, other = providers(lock_timeout=1), providers(lock_timeout=1)
+    holder, other = providers(lock_timeout=2), providers(lock_timeout=2)
     handle = holder.acquire("H1")
     try:
-        time.sleep(3)
+        time.sleep(5)
         with pytest.raises(pvmex.LockTimeout):
             other.acquire("H1", timeout=0.2)
         assert holder.still_held("H1")
@@ -148,9 +155,9 @@ def test_d1_3_dead_redis_is_lock_error_in_bounded_time(redis_server,
     provider.release(provider.acquire("before"))
     redis_server.kill()
     start = time.monotonic()
-    with caplog.at_level(logging.DEBUG, logger="pypvm_tx"):
-        with pytest.raises(pvmex.LockError) as info:
-            provider.acquire("K1", timeout=1)
+    with caplog.at_level(logging.DEBUG, logger="pypvm_tx"), \
+            pytest.raises(pvmex.LockError) as info:
+        provider.acquire("K1", timeout=1)
     elapsed = time.monotonic() - start
     assert elapsed < 5, elapsed
     assert not isinstance(info.value, pvmex.LockTimeout)
@@ -248,19 +255,19 @@ def test_d1_4_exit_closes_the_coordinator(redis_server):
     it at exit (not lock_timeout later)."""
     result = subprocess.run(
         [sys.executable, "-c", EXIT_HOLDING, redis_server.url],
-        capture_output=True, text=True, timeout=WAIT)
+        capture_output=True, text=True, timeout=WAIT, check=False)
     assert result.stdout == "held\n", result.stderr
     assert not redis_server.client().exists(redis_key("exit-1"))
 
 
-def _child_locks(provider, queue):
-    """In a forked child: hold a lock past lock_timeout, say what it saw."""
+def _child_locks(provider, queue, done):
+    """In a forked child: hold a lock until ``done``, say what it saw."""
     try:
         with locks.hold("child-1", provider, timeout=WAIT):
             queue.put("held")
-            time.sleep(2.5)
+            done.wait(WAIT)
             queue.put(provider.still_held("child-1"))
-    except BaseException as exc:  # pragma: no cover - reported to the parent
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
         queue.put(repr(exc))
 
 
@@ -270,19 +277,22 @@ def test_d1_4_forked_child_uses_its_own_coordinator(redis_server, providers):
     holds a lock) locks through the same provider object on its own
     coordinator: its lock is heartbeated past lock_timeout, excludes other
     agents, and the parent's lock is untouched."""
-    provider, other = providers(lock_timeout=1), providers()
+    provider, other = providers(lock_timeout=2), providers()
     parent_handle = provider.acquire("parent-1")
     context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_child_locks, args=(provider, queue))
+    queue, done = context.Queue(), context.Event()
+    child = context.Process(target=_child_locks,
+                            args=(provider, queue, done))
     child.start()
     try:
         assert queue.get(timeout=WAIT) == "held"
-        time.sleep(1.5)  # past the child's lock_timeout of 1 s
+        time.sleep(3)  # past the child's lock_timeout of 2 s
         with pytest.raises(pvmex.LockTimeout):
             other.acquire("child-1", timeout=0.2)
+        done.set()
         assert queue.get(timeout=WAIT) is True
     finally:
+        done.set()
         child.join(WAIT)
     assert child.exitcode == 0
     assert provider.still_held("parent-1")

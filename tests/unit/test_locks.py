@@ -416,3 +416,28 @@ def test_d1_3_silent_backend_is_lock_error_within_the_timeout():
     finally:
         provider.close()
         server.close()
+
+
+def test_d1_2_still_held_true_when_the_backend_cannot_tell(tmp_path):
+    """D1.2: a tooz backend without is_still_owner (NotImplemented) cannot
+    report a lost lock: still_held is True, not a backend failure."""
+    tooz = pytest.importorskip("tooz")
+
+    class NoOwnerCheck:
+        def __init__(self, lock):
+            self.lock = lock
+
+        def is_still_owner(self):
+            raise tooz.NotImplemented("not implemented")
+
+        def release(self):
+            return self.lock.release()
+
+    provider = locks.ToozLockProvider("file://%s" % tmp_path)
+    try:
+        with locks.hold("N1", provider, timeout=WAIT):
+            name = provider.lock_name("N1")
+            provider._held[name] = NoOwnerCheck(provider._held[name])
+            assert provider.still_held("N1") is True
+    finally:
+        provider.close()
