@@ -351,7 +351,8 @@ class Session:
             body = body.encode("utf-8")
         if timeout == -1:
             timeout = self.timeout
-        paths.checked_target(paths.request_target(path))
+        # The target is checked (and encoded) by each exchange, before it
+        # sends anything; the caller's headers are checked here, once.
         paths.checked_headers(headers or {})
         return RequestTries(self, method, path, body, headers, timeout,
                             adapter, relogon).run()
