@@ -18,6 +18,8 @@ from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
+from pypvm_tx.transaction.run_record import (FinishedRun, Persistence,
+                                             RunRecord, check_run, open_run)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 from pypvm_tx.wrappers import entry_wrapper as ewrap
@@ -100,12 +102,25 @@ class FeedTask(tf_task.Task):
         Cannot be combined with ``continue_on_error``.
     :param policy, lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
+    :param persistence: record the run so that it can be resumed: a
+        TaskFlow persistence backend or its URL (``sqlite:///path.db`` or
+        another SQLAlchemy URL, ``memory://``, ``dir:///path``).  Each
+        entry's outcome is recorded as it finishes (in batches), and
+        ``execute()`` again with the same ``persistence`` and ``run_id``,
+        in this process or another, runs only the entries not recorded as
+        updated or unchanged, and returns a finished run's recorded result
+        without a request.  See "Resuming a run" in the guide.
+    :param run_id: the name of the recorded run; required with
+        ``persistence``.
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
         holds something other than EntryWrappers, ``max_workers`` is not
         a positive integer, or both ``fail_fast`` and ``continue_on_error``
         are set.
-    :raises TypeError: ``progress`` is not callable.
+    :raises TypeError: ``progress`` is not callable, ``persistence`` is
+        neither a backend nor a string, or ``run_id`` is not a string.
+    :raises ValueError: (also) only one of ``persistence`` and ``run_id``
+        is given.
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
         entry, in feed order.
@@ -123,8 +138,11 @@ class FeedTask(tf_task.Task):
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
                  deadline: Optional[float] = None,
-                 fail_fast: bool = False):
+                 fail_fast: bool = False,
+                 persistence: Persistence = None,
+                 run_id: Optional[str] = None):
         super().__init__(name)
+        check_run(name, persistence, run_id)
         if fail_fast and continue_on_error:
             raise ValueError(_(
                 "FeedTask %s: fail_fast (stop at the first failure) and "
@@ -152,6 +170,8 @@ class FeedTask(tf_task.Task):
         self.continue_on_error = continue_on_error
         self.fail_fast = fail_fast
         self.progress = progress
+        self.persistence = persistence
+        self.run_id = run_id
         self._policy = _policy("FeedTask", policy, tries, delay_func,
                                deadline, lock_provider)
         self._lock = threading.RLock()
@@ -331,24 +351,65 @@ class FeedTask(tf_task.Task):
                 return None
             self._phase = _PARALLEL
         try:
-            return self._execute(has_subtasks)
+            if self.persistence is None:
+                return self._execute(has_subtasks, None)
+            return self._execute_recorded(has_subtasks)
         finally:
             with self._lock:
                 self._phase = _IDLE
 
-    def _execute(self, has_subtasks):
+    def _execute_recorded(self, has_subtasks):
+        """:meth:`_execute` on the run's record: a finished run's recorded
+        result, else the entries not yet done."""
+        assert self.run_id is not None  # checked with persistence
+        run = open_run(self.persistence, self.run_id, self.name)
+        try:
+            finished = run.finished()
+            if finished is not None:
+                LOG.info(_("FeedTask %(name)s: run %(run)s has finished; "
+                           "returning its recorded result."),
+                         {"name": self.name, "run": self.run_id})
+                return self._recorded_result(finished)
+            return self._execute(has_subtasks, run)
+        finally:
+            run.close()
+
+    def _recorded_result(self, finished: FinishedRun) -> Dict[str, Any]:
+        """The result and outcomes of a finished run, from its record."""
+        outcomes, rets = {}, {}
+        for uuid in finished.order:
+            earlier = finished.outcomes[uuid]
+            error = (None if earlier.error is None
+                     else pvmex.RecordedError(earlier.error))
+            outcomes[uuid] = EntryOutcome(uuid, earlier.status, error,
+                                          earlier.retries)
+            if error is None:
+                rets[uuid] = dict(earlier.provides, wrapper=None)
+        self.outcomes = outcomes
+        result = dict(finished.post_results)
+        result[WRAPPER_TASK_RETS] = rets
+        return result
+
+    def _execute(self, has_subtasks, run: Optional[RunRecord]):
         self.outcomes = {}
         fanout = None
         if has_subtasks:
-            fanout = self._fan_out()
+            fanout = self._fan_out(run)
             self.outcomes = fanout.outcomes
         rets = {WRAPPER_TASK_RETS: fanout.rets if fanout else {}}
         with self._lock:
             self._phase = _POST_EXEC
             post_exec = list(self._post_exec)
         if fanout is not None and fanout.failures:
-            return self._after_failures(fanout, rets, post_exec)
-        return self._run_post_exec(rets, [item for item, _f in post_exec])
+            if run is not None and not self.continue_on_error:
+                run.flush()
+            result = self._after_failures(fanout, rets, post_exec, run)
+        else:
+            result = self._run_post_exec(
+                rets, [item for item, _f in post_exec], run)
+        if run is not None:
+            run.finish(list(self.outcomes), _post_results(result))
+        return result
 
     def _units(self):
         """One ``(uuid, wrapper, subtasks, task)`` per entry, in feed order."""
@@ -362,21 +423,16 @@ class FeedTask(tf_task.Task):
             return [(uuid, feed[index], subtasks, None)
                     for index, uuid in enumerate(uuids)]
 
-    def _fan_out(self) -> _FanOut:
+    def _fan_out(self, run: Optional[RunRecord]) -> _FanOut:
         units = self._units()
         fanout = _FanOut(units, self._policy, self.update_timeout,
-                         self.fail_fast, self.progress)
-        workers = min(self.max_workers, len(units))
-        pool = ContextThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(fanout.work) for _ in range(workers)]
-            for future in futures:
-                future.result()
-        except BaseException:
-            fanout.stop()
-            raise
-        finally:
-            pool.shutdown(wait=True)
+                         self.fail_fast, self.progress, record=run)
+        pending = units
+        if run is not None:
+            pending = fanout.restore(run.recorded())
+        workers = min(self.max_workers, len(pending))
+        if workers:
+            self._run_workers(fanout, workers)
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
@@ -388,6 +444,20 @@ class FeedTask(tf_task.Task):
         fanout.failures.sort(key=lambda failed: order[failed[0]])
         self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
+
+    @staticmethod
+    def _run_workers(fanout: _FanOut, workers: int) -> None:
+        """Run ``fanout`` on a pool of its own, shut down before return."""
+        pool = ContextThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(fanout.work) for _ in range(workers)]
+            for future in futures:
+                future.result()
+        except BaseException:
+            fanout.stop()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def _keep_final_wrappers(self, units, outcomes):
         """Make ``feed`` show each entry's final wrapper."""
@@ -401,13 +471,14 @@ class FeedTask(tf_task.Task):
                              and outcome.wrapper is not None else wrapper)
             self._feed = final
 
-    def _after_failures(self, fanout, rets, post_exec):
+    def _after_failures(self, fanout, rets, post_exec, run):
         if self.continue_on_error:
             for uuid, failure in fanout.failures:
                 LOG.warning(_("FeedTask %(name)s: entry %(uuid)s failed: "
                               "%(exc)s"), {"name": self.name, "uuid": uuid,
                                            "exc": failure.exception_str})
-            return self._run_post_exec(rets, [item for item, _f in post_exec])
+            return self._run_post_exec(
+                rets, [item for item, _f in post_exec], run)
         on_failure = [item for item, run in post_exec if run]
         if on_failure:
             try:
@@ -437,14 +508,19 @@ class FeedTask(tf_task.Task):
         return pvmex.MultipleExceptionsInFeedTask(self.name, wrapped,
                                                   outcomes=outcomes)
 
-    def _run_post_exec(self, rets, items):
+    def _run_post_exec(self, rets, items, run: Optional[RunRecord] = None):
+        """Run ``items`` in order; with a ``run``, on an engine persisted
+        there, so that a task that finished is not run again."""
         if not items:
             return rets
         flow = tf_lf.Flow("%s_post_execs" % self.name)
         flow.add(*items)
         store = dict(rets)
         store[WRAPPER_TASK_OUTCOMES] = self.outcomes
-        engine = tf_engines.load(flow, store=store)
+        if run is not None:
+            engine = run.engine(flow, store)
+        else:
+            engine = tf_engines.load(flow, store=store)
         try:
             engine.run()
         except tf_exc.WrappedFailure as wrapped:
@@ -457,3 +533,9 @@ class FeedTask(tf_task.Task):
         results = engine.storage.fetch_all()
         results.pop(WRAPPER_TASK_OUTCOMES, None)
         return results
+
+
+def _post_results(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The post-execute tasks' part of a result (what a run records)."""
+    return {key: value for key, value in (result or {}).items()
+            if key not in (WRAPPER_TASK_RETS, WRAPPER_TASK_OUTCOMES)}
