@@ -281,6 +281,7 @@ def update(request: RestRequest) -> Reply:
     element = _parse_object(request, obj.schema_type)
     request.store.replace(obj, element, obj.shown_groups(request.requested),
                           request.body)
+    request.emulator._traffic.record_update(obj.uuid)
     return _entry_reply(request, obj)
 
 
