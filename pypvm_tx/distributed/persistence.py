@@ -109,20 +109,22 @@ class TaskFlowRun(RunRecord):
     """The record of run ``run_id`` of FeedTask ``name`` in ``backend``.
 
     :param owned: close ``backend`` when the record is closed.
-    :param interval: seconds between two batched writes.
-    :param batch: queued outcomes that trigger a write at once.
+    :param interval: seconds between two batched writes (default
+        :data:`DEFAULT_INTERVAL`).
+    :param batch: queued outcomes that trigger a write at once (default
+        :data:`DEFAULT_BATCH`).
     """
 
     def __init__(self, backend: tf_persistence.Backend, run_id: str,
                  name: str, owned: bool = False,
-                 interval: float = DEFAULT_INTERVAL,
-                 batch: int = DEFAULT_BATCH):
+                 interval: Optional[float] = None,
+                 batch: Optional[int] = None):
         self._backend = backend
         self._owned = owned
         self._run_id = run_id
         self._name = name
-        self._interval = interval
-        self._batch = batch
+        self._interval = DEFAULT_INTERVAL if interval is None else interval
+        self._batch = DEFAULT_BATCH if batch is None else batch
         self._book_uuid = str(uuidlib.uuid5(_NAMESPACE, "run:" + run_id))
         self._fd_uuid = str(uuidlib.uuid5(
             _NAMESPACE, "run:%s/feed:%s" % (run_id, name)))
@@ -195,11 +197,14 @@ class TaskFlowRun(RunRecord):
                 self._cond.notify()
 
     def _write_loop(self) -> None:
+        """Write queued outcomes every interval (or full batch) until
+        stopped; whoever stops the writer writes what is left."""
         while True:
             with self._cond:
                 if not self._stopping and len(self._queue) < self._batch:
                     self._cond.wait(self._interval)
-                stopping = self._stopping
+                if self._stopping:
+                    return
                 items, self._queue = self._queue, []
             if items:
                 try:
@@ -210,8 +215,6 @@ class TaskFlowRun(RunRecord):
                                     "resume."), {"count": len(items),
                                                  "run": self._run_id})
                     self._error = exc
-            if stopping:
-                return
 
     def _write(self, items: List[list],
                meta: Optional[Dict[str, Any]] = None) -> None:
