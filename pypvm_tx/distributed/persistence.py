@@ -32,6 +32,7 @@ from taskflow.persistence import backends as tf_backends
 from taskflow.persistence import base as tf_persistence
 from taskflow.persistence import models as tf_models
 
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.run_record import (FinishedRun, RecordedOutcome,
@@ -91,6 +92,10 @@ def _safe_url(url: str) -> str:
 def _error_text(exc: Optional[BaseException]) -> Optional[str]:
     if exc is None:
         return None
+    if isinstance(exc, pvmex.RecordedError):
+        # Already '<type>: <message>' (an outcome read back and recorded
+        # again, as a distributed FeedTask does with its chunks').
+        return str(exc)
     return "%s: %s" % (type(exc).__name__, exc)
 
 

@@ -2,6 +2,7 @@
 then post-execute tasks that see every result."""
 
 import threading
+import uuid as uuidlib
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
@@ -32,6 +33,11 @@ WRAPPER_TASK_RETS = "wrapper_task_rets"
 WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
 
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
+
+#: Entries per job of a distributed FeedTask, by default.
+DEFAULT_CHUNK_SIZE = 100
+#: Jobs a distributed FeedTask keeps on the board at most, by default.
+DEFAULT_MAX_INFLIGHT = 8
 
 
 def _atom_names(item) -> List[str]:
@@ -140,8 +146,14 @@ class FeedTask(tf_task.Task):
                  deadline: Optional[float] = None,
                  fail_fast: bool = False,
                  persistence: Persistence = None,
-                 run_id: Optional[str] = None):
+                 run_id: Optional[str] = None,
+                 jobboard: Any = None,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT):
         super().__init__(name)
+        if jobboard is not None:
+            run_id = _check_distributed(name, jobboard, persistence, run_id,
+                                        chunk_size, max_inflight)
         check_run(name, persistence, run_id)
         if fail_fast and continue_on_error:
             raise ValueError(_(
@@ -172,8 +184,14 @@ class FeedTask(tf_task.Task):
         self.progress = progress
         self.persistence = persistence
         self.run_id = run_id
+        self.jobboard = jobboard
+        self.chunk_size = chunk_size
+        self.max_inflight = max_inflight
         self._policy = _policy("FeedTask", policy, tries, delay_func,
                                deadline, lock_provider)
+        if jobboard is not None:
+            _travelling(self._policy.wait, "reference",
+                        _("FeedTask %s: the delay function") % name)
         self._lock = threading.RLock()
         self._phase = _IDLE
         self._common = _SubtaskList()
@@ -272,6 +290,8 @@ class FeedTask(tf_task.Task):
         :raises RuntimeError: the FeedTask is executing.
         :returns: self.
         """
+        if self.jobboard is not None and isinstance(task, Subtask):
+            _travelling(task, "subtask_spec")
         with self._lock:
             self._check_open_for_subtasks()
             # Every entry is checked before any is changed, so a refused
@@ -424,15 +444,22 @@ class FeedTask(tf_task.Task):
                     for index, uuid in enumerate(uuids)]
 
     def _fan_out(self, run: Optional[RunRecord]) -> _FanOut:
-        units = self._units()
-        fanout = _FanOut(units, self._policy, self.update_timeout,
-                         self.fail_fast, self.progress, record=run)
-        pending = units
-        if run is not None:
-            pending = fanout.restore(run.recorded())
-        workers = min(self.max_workers, len(pending))
-        if workers:
-            self._run_workers(fanout, workers)
+        if self.jobboard is not None:
+            # The distributed layer, imported only when a FeedTask posts
+            # its entries to a jobboard.
+            from pypvm_tx.distributed import poster
+            fanout = poster.fan_out(self, run)
+            units = fanout.units
+        else:
+            units = self._units()
+            fanout = _FanOut(units, self._policy, self.update_timeout,
+                             self.fail_fast, self.progress, record=run)
+            pending = units
+            if run is not None:
+                pending = fanout.restore(run.recorded())
+            workers = min(self.max_workers, len(pending))
+            if workers:
+                self._run_workers(fanout, workers)
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
@@ -442,7 +469,8 @@ class FeedTask(tf_task.Task):
         fanout.rets = {unit[0]: fanout.rets[unit[0]]
                        for unit in units if unit[0] in fanout.rets}
         fanout.failures.sort(key=lambda failed: order[failed[0]])
-        self._keep_final_wrappers(units, fanout.outcomes)
+        if self.jobboard is None:
+            self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
 
     @staticmethod
@@ -539,3 +567,46 @@ def _post_results(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """The post-execute tasks' part of a result (what a run records)."""
     return {key: value for key, value in (result or {}).items()
             if key not in (WRAPPER_TASK_RETS, WRAPPER_TASK_OUTCOMES)}
+
+
+def _positive_int(value) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int)
+            and value >= 1)
+
+
+def _check_distributed(name, jobboard, persistence, run_id, chunk_size,
+                       max_inflight) -> str:
+    """Refuse options a distributed FeedTask cannot use; return its run
+    id (a new one when none is given).
+
+    :raises ValueError: no ``persistence``, or ``chunk_size`` or
+        ``max_inflight`` is not a positive integer.
+    :raises TypeError: ``jobboard`` is neither a URL nor a jobboard.
+    """
+    if persistence is None:
+        raise ValueError(_(
+            "FeedTask %s: a jobboard needs persistence shared with the "
+            "workers (e.g. a database URL), where they record each entry's "
+            "outcome.") % name)
+    if not isinstance(jobboard, str) and not hasattr(jobboard, "post"):
+        raise TypeError(_(
+            "FeedTask %(name)s: jobboard must be a TaskFlow jobboard or its "
+            "URL (redis://host:6379/namespace); got %(type)s.") % {
+            "name": name, "type": type(jobboard).__name__})
+    for option, value in (("chunk_size", chunk_size),
+                          ("max_inflight", max_inflight)):
+        if not _positive_int(value):
+            raise ValueError(_("FeedTask %(name)s: %(option)s must be an "
+                               "integer of at least 1; got %(value)r.") % {
+                "name": name, "option": option, "value": value})
+    return run_id if run_id is not None else str(uuidlib.uuid4())
+
+
+def _travelling(obj, check: str, *args):
+    """Run the distributed layer's ``check`` on ``obj``: a Subtask or
+    function that a worker process must be able to import by name.
+
+    :raises TypeError: it cannot travel to a worker.
+    """
+    from pypvm_tx.distributed import references
+    return getattr(references, check)(obj, *args)

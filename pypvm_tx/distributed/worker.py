@@ -1,0 +1,140 @@
+"""Workers: processes that run the chunks of distributed FeedTasks.
+
+A :class:`Worker` runs one TaskFlow conductor on a jobboard.  The
+conductor claims a chunk job (the claim expires unless the worker keeps
+extending it, see :class:`~pypvm_tx.distributed.jobboard.ExpiringClaims`),
+loads the chunk's flow from the shared persistence, runs it with this
+worker's adapter, thread count and lock provider, and consumes the job.
+One chunk at a time; each chunk runs its entries on ``max_workers``
+threads.
+
+:meth:`Worker.stop` (the command line calls it on SIGTERM) lets the chunk
+in hand finish, records its outcomes, and claims nothing more.  A worker
+killed outright leaves its claim to lapse; another worker then claims the
+chunk and runs the entries without a recorded outcome.
+"""
+
+import os
+import socket
+import threading
+from typing import Any, Optional
+
+from oslo_log import log as logging
+from taskflow.conductors.backends import impl_blocking
+
+from pypvm_tx import locks
+from pypvm_tx.distributed import chunks
+from pypvm_tx.distributed.jobboard import (DEFAULT_CLAIM_EXPIRY,
+                                           ExpiringClaims, open_jobboard)
+from pypvm_tx.distributed.persistence import fetch_backend
+from pypvm_tx.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+
+class _Conductor(impl_blocking.BlockingConductor):
+    """A blocking conductor whose engines see the worker (transiently)."""
+
+    #: Seconds between two looks at an idle board.
+    WAIT_TIMEOUT = 0.2
+
+    def __init__(self, name: str, board: Any, persistence: Any,
+                 worker: "Worker"):
+        super().__init__(name, board, persistence=persistence)
+        self._worker = worker
+
+    def _engine_from_job(self, job):
+        engine = super()._engine_from_job(job)
+        engine.storage.inject({chunks.WORKER: self._worker}, transient=True)
+        return engine
+
+
+class Worker:
+    """A TaskFlow conductor running the chunks of distributed FeedTasks.
+
+    :param jobboard: a TaskFlow jobboard or its URL
+        (``redis://:password@host:6379/namespace``), the one the
+        FeedTasks post to.
+    :param persistence: the TaskFlow persistence backend the FeedTasks
+        use, or its URL (``sqlite:///path.db`` or another SQLAlchemy URL).
+    :param adapter: this worker's :class:`~pypvm_tx.adapter.Adapter` (its
+        Session's connection pool should allow ``max_workers``
+        connections).
+    :param max_workers: entries run at once within a chunk.
+    :param lock_provider: the entry lock provider (None: the default
+        provider); several workers changing the same objects share one
+        through tooz.
+    :param claim_expiry: seconds a claim lasts unless extended; a killed
+        worker's chunk is taken over about that long after its death.
+    :param name: this worker's name on the board (default host and pid).
+    :raises ValueError: a URL cannot be used, or ``max_workers`` is not a
+        positive integer.
+    """
+
+    def __init__(self, jobboard: Any, persistence: Any, adapter: Any,
+                 max_workers: int = 10,
+                 lock_provider: Optional[locks.LockProvider] = None,
+                 claim_expiry: float = DEFAULT_CLAIM_EXPIRY,
+                 name: Optional[str] = None):
+        if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
+                or max_workers < 1):
+            raise ValueError(_("A worker's max_workers must be an integer of "
+                               "at least 1; got %r.") % (max_workers,))
+        self.adapter = adapter
+        self.max_workers = max_workers
+        self.lock_provider = locks.check_provider(lock_provider, "Worker")
+        self.name = name or "%s-%d" % (socket.gethostname(), os.getpid())
+        self.backend, self._owns_backend = fetch_backend(persistence)
+        try:
+            board, self._owns_board = open_jobboard(jobboard, self.backend,
+                                                    name=self.name)
+        except BaseException:
+            self._close_backend()
+            raise
+        self._board = board
+        self._claims = ExpiringClaims(board, claim_expiry)
+        self._conductor = _Conductor(self.name, self._claims, self.backend,
+                                     self)
+        self._stop = threading.Event()
+
+    def run(self, max_chunks: Optional[int] = None) -> None:
+        """Claim and run chunks until :meth:`stop` (or ``max_chunks``).
+
+        Blocks; call it from the thread that owns the worker.
+        """
+        LOG.info(_("Worker %(name)s: taking chunks with %(threads)d "
+                   "threads."), {"name": self.name,
+                                 "threads": self.max_workers})
+        if self._stop.is_set():
+            return
+        self._conductor.run(max_dispatches=max_chunks)
+
+    def stop(self) -> None:
+        """Finish the chunk in hand, then make :meth:`run` return.
+
+        Safe from a signal handler and from any thread.
+        """
+        self._stop.set()
+        self._conductor.stop()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Wait until :meth:`run` has returned; False on timeout."""
+        return self._conductor.wait(timeout)
+
+    def close(self) -> None:
+        """Stop extending claims and close what this worker opened."""
+        self._claims.close_claims()
+        if self._owns_board:
+            self._board.close()
+        self._close_backend()
+
+    def _close_backend(self) -> None:
+        if self._owns_backend:
+            self.backend.close()
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+        self.close()
