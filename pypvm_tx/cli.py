@@ -5,6 +5,11 @@
     other writers cause etag conflicts, then a check that nothing was
     lost.
 
+``pypvm-tx worker``
+    Runs a worker of distributed FeedTasks (:mod:`pypvm_tx.distributed`):
+    a TaskFlow conductor on a jobboard, updating entries on a console
+    until SIGTERM or Ctrl-C.
+
 ``pypvm-tx emulator``
     Serves the emulator in the foreground, with the options of
     ``python -m pypvm_tx.testing.emulator`` (the same parser, as a
@@ -77,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                         version="pypvm-tx %s" % __version__)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(subs)
+    _add_worker(subs)
     emulator = subs.add_parser(
         "emulator", parents=[emu_cli.options_parser()],
         help=_("serve the PowerVM REST emulator in the foreground "
@@ -145,6 +151,65 @@ def _add_real_console_options(demo) -> None:
                       help=_("POST every entry back (values unchanged) to "
                              "exercise the etag transaction; without it "
                              "nothing is written"))
+
+
+def _add_worker(subs) -> None:
+    worker = subs.add_parser(
+        "worker", help=_("run chunks of distributed FeedTasks posted on a "
+                         "jobboard, until SIGTERM"),
+        description=_("Claim the chunks that distributed FeedTasks post on "
+                      "a TaskFlow jobboard and update their entries on the "
+                      "console, recording each outcome in the shared "
+                      "persistence.  SIGTERM or Ctrl-C: finish the chunks "
+                      "in hand, then exit."))
+    worker.add_argument("--jobboard", required=True, metavar="URL",
+                        help=_("the jobboard, e.g. redis://:password@host:"
+                               "6379/namespace"))
+    worker.add_argument("--persistence", required=True, metavar="URL",
+                        help=_("the persistence the FeedTasks use, e.g. "
+                               "sqlite:////srv/pypvm/runs.db or a "
+                               "MySQL/PostgreSQL URL"))
+    worker.add_argument("--url", required=True,
+                        help=_("console URL, e.g. https://hmc.example.com:"
+                               "12443"))
+    worker.add_argument("--user", required=True,
+                        help=_("user name on the console"))
+    worker.add_argument("--password-env", default="PYPVM_TX_PASSWORD",
+                        metavar="VAR",
+                        help=_("environment variable holding the password "
+                               "(default %(default)s)"))
+    worker.add_argument("--ca-bundle", metavar="PATH",
+                        help=_("CA bundle to verify the console's "
+                               "certificate"))
+    worker.add_argument("--workers", type=_positive_int, default=10,
+                        help=_("entries updated in parallel (default "
+                               "%(default)s)"))
+    worker.add_argument("--chunks-at-once", type=_positive_int, default=2,
+                        help=_("chunks held at a time, sharing the "
+                               "--workers threads (default %(default)s)"))
+    worker.add_argument("--claim-expiry", type=_positive_float, default=5.0,
+                        metavar="SECONDS",
+                        help=_("seconds a claim lasts unless this worker "
+                               "extends it: how soon another worker takes "
+                               "over a dead one's chunk (default "
+                               "%(default)s)"))
+    worker.add_argument("--lock-url", metavar="URL",
+                        help=_("tooz URL of a lock service shared with other "
+                               "agents changing the same objects, e.g. "
+                               "redis://host:6379 (default: locks within "
+                               "this process)"))
+    worker.add_argument("--timeout", type=_positive_float,
+                        default=demo_mod.DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=_("seconds to wait for each REST answer "
+                               "(default %(default)s)"))
+    worker.add_argument("-v", "--verbose", action="store_true",
+                        help=_("log what the worker does (INFO)"))
+    worker.set_defaults(run=_run_worker_command)
+
+
+def _run_worker_command(args: argparse.Namespace) -> int:
+    from pypvm_tx import worker_cli
+    return worker_cli.run(args)
 
 
 def _run_demo_command(args: argparse.Namespace) -> int:

@@ -27,7 +27,6 @@ from pypvm_tx.distributed import references
 from pypvm_tx.distributed.persistence import TaskFlowRun
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.fanout import _FanOut
-from pypvm_tx.transaction.feed_task import FeedTask
 from pypvm_tx.transaction.policy import TransactionPolicy
 from pypvm_tx.wrappers.getters import EntryWrapperGetter
 
@@ -83,13 +82,28 @@ class ChunkTask(tf_task.Task):
                                           "done": fanout.total - len(pending),
                                           "total": fanout.total,
                                           "left": len(pending)})
-            threads = min(worker.max_workers, len(pending))
-            if threads:
-                FeedTask._run_workers(fanout, threads)
+            _run_on(worker.pool, fanout, min(worker.max_workers,
+                                             len(pending)))
             record.flush()
         finally:
             record.close()
         return {"ran": len(pending), "already_done": fanout.total - len(pending)}
+
+
+def _run_on(pool: Any, fanout: _FanOut, threads: int) -> None:
+    """Run ``fanout`` on ``threads`` loops of the worker's shared pool.
+
+    The pool is shared by the chunks a worker holds: the loops of the
+    next chunk start as those of the one before run out of entries, so
+    the conductor's per-chunk work overlaps the entries' REST calls.
+    """
+    futures = [pool.submit(fanout.work) for _ in range(threads)]
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:
+        fanout.stop()
+        raise
 
 
 def _units(chunk: Dict[str, Any], worker: Any, subtasks: tuple) -> List:

@@ -5,8 +5,11 @@ conductor claims a chunk job (the claim expires unless the worker keeps
 extending it, see :class:`~pypvm_tx.distributed.jobboard.ExpiringClaims`),
 loads the chunk's flow from the shared persistence, runs it with this
 worker's adapter, thread count and lock provider, and consumes the job.
-One chunk at a time; each chunk runs its entries on ``max_workers``
-threads.
+It holds up to two chunks at once (``chunks_at_once``) whose entries
+share one pool of ``max_workers`` threads: the next chunk's entries start
+as the threads run out of the first one's, so TaskFlow's per-chunk work
+(loading the job, saving the flow's states) overlaps REST calls instead
+of leaving the threads idle.
 
 :meth:`Worker.stop` (the command line calls it on SIGTERM) lets the chunk
 in hand finish, records its outcomes, and claims nothing more.  A worker
@@ -20,7 +23,7 @@ import threading
 from typing import Any, Optional
 
 from oslo_log import log as logging
-from taskflow.conductors.backends import impl_blocking
+from taskflow.conductors.backends import impl_nonblocking
 
 from pypvm_tx import locks
 from pypvm_tx.distributed import chunks
@@ -28,19 +31,22 @@ from pypvm_tx.distributed.jobboard import (DEFAULT_CLAIM_EXPIRY,
                                            ExpiringClaims, open_jobboard)
 from pypvm_tx.distributed.persistence import fetch_backend
 from pypvm_tx.i18n import _
+from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 
 LOG = logging.getLogger(__name__)
 
 
-class _Conductor(impl_blocking.BlockingConductor):
-    """A blocking conductor whose engines see the worker (transiently)."""
+class _Conductor(impl_nonblocking.NonBlockingConductor):
+    """A conductor holding up to ``jobs`` chunks at once, whose engines
+    see the worker (transiently)."""
 
     #: Seconds between two looks at an idle board.
     WAIT_TIMEOUT = 0.2
 
     def __init__(self, name: str, board: Any, persistence: Any,
-                 worker: "Worker"):
-        super().__init__(name, board, persistence=persistence)
+                 worker: "Worker", jobs: int):
+        super().__init__(name, board, persistence=persistence,
+                         max_simultaneous_jobs=jobs)
         self._worker = worker
 
     def _engine_from_job(self, job):
@@ -66,6 +72,8 @@ class Worker:
         through tooz.
     :param claim_expiry: seconds a claim lasts unless extended; a killed
         worker's chunk is taken over about that long after its death.
+    :param chunks_at_once: chunks claimed and run at a time; their
+        entries share the ``max_workers`` threads.
     :param name: this worker's name on the board (default host and pid).
     :raises ValueError: a URL cannot be used, or ``max_workers`` is not a
         positive integer.
@@ -75,11 +83,15 @@ class Worker:
                  max_workers: int = 10,
                  lock_provider: Optional[locks.LockProvider] = None,
                  claim_expiry: float = DEFAULT_CLAIM_EXPIRY,
+                 chunks_at_once: int = 2,
                  name: Optional[str] = None):
-        if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
-                or max_workers < 1):
-            raise ValueError(_("A worker's max_workers must be an integer of "
-                               "at least 1; got %r.") % (max_workers,))
+        for option, value in (("max_workers", max_workers),
+                              ("chunks_at_once", chunks_at_once)):
+            if (isinstance(value, bool) or not isinstance(value, int)
+                    or value < 1):
+                raise ValueError(_("A worker's %(option)s must be an integer "
+                                   "of at least 1; got %(value)r.") % {
+                    "option": option, "value": value})
         self.adapter = adapter
         self.max_workers = max_workers
         self.lock_provider = locks.check_provider(lock_provider, "Worker")
@@ -94,7 +106,9 @@ class Worker:
         self._board = board
         self._claims = ExpiringClaims(board, claim_expiry)
         self._conductor = _Conductor(self.name, self._claims, self.backend,
-                                     self)
+                                     self, chunks_at_once)
+        #: The threads every chunk's entries run on.
+        self.pool = ContextThreadPoolExecutor(max_workers=max_workers)
         self._stop = threading.Event()
 
     def run(self, max_chunks: Optional[int] = None) -> None:
@@ -124,6 +138,7 @@ class Worker:
     def close(self) -> None:
         """Stop extending claims and close what this worker opened."""
         self._claims.close_claims()
+        self.pool.shutdown(wait=True)
         if self._owns_board:
             self._board.close()
         self._close_backend()
