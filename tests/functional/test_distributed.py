@@ -1,0 +1,256 @@
+"""A FeedTask across worker processes on a TaskFlow jobboard (SPEC D3;
+issue 11): a real redis-server (tests/redis_server.py) for the board,
+SQLite persistence in a temporary folder, the emulator over HTTP, and
+workers that are real ``pypvm-tx worker`` processes -- or, for the
+failure semantics, a :class:`Worker` in a thread of this process."""
+
+import random
+import threading
+import time
+
+import pytest
+from taskflow import task as tf_task
+
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx import transaction as tx
+from pypvm_tx.distributed.jobboard import open_jobboard
+from pypvm_tx.distributed.worker import Worker
+from pypvm_tx.testing.emulator import Emulator
+from pypvm_tx.testing.workers import WorkerProcesses, label_of, set_label
+from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.logical_partition import LPAR
+from tests.redis_server import running
+
+LPARS = 120
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    with running(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    emu = Emulator(lpars=LPARS, vioses=0, seed=5)
+    with emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def stack(redis_server, emulator, tmp_path_factory):
+    """Board URL, persistence URL and the emulator, shared by a module."""
+    folder = tmp_path_factory.mktemp("runs")
+    board = "%s/pypvm-test" % redis_server.url
+    return board, "sqlite:///%s/runs.db" % folder, emulator
+
+
+@pytest.fixture(scope="module")
+def two_workers(stack, tmp_path_factory):
+    board, db, emu = stack
+    workers = WorkerProcesses(emu.url, board, db, 2, threads=5,
+                              log_dir=str(tmp_path_factory.mktemp("logs")))
+    with workers:
+        yield workers
+
+
+@pytest.fixture
+def fresh(stack):
+    """The emulator re-seeded with LPARS LPARs, counters reset, no
+    latency."""
+    emu = stack[2]
+    emu.latency = 0
+    emu.seed(lpars=LPARS)
+    emu.reset_counters()
+    yield emu
+    emu.latency = 0
+
+
+class Count(tf_task.Task):
+    """A post-execute task: how many entries it saw."""
+
+    def execute(self, wrapper_task_rets):
+        return len(wrapper_task_rets)
+
+
+def _feed_task(emu, board, db, label, **kwargs):
+    task = tx.FeedTask(label, ewrap.FeedGetter(emu.adapter(), LPAR),
+                       jobboard=board, persistence=db, **kwargs)
+    task.add_functor_subtask(set_label, label, provides="changed")
+    return task
+
+
+def _assert_every_lpar_once(emu, label):
+    for uuid in emu.uuids():
+        assert emu.get_value(uuid, "PartitionName") == label_of(uuid, label)
+    updates = emu.updates()
+    assert sorted(updates) == sorted(emu.uuids())
+    assert set(updates.values()) == {1}, "an LPAR was POSTed twice"
+
+
+def test_d3_1_two_worker_processes_update_every_lpar_once(
+        stack, two_workers, fresh):
+    board, db, emu = stack
+    calls = []
+    task = _feed_task(emu, board, db, "two", chunk_size=15, max_inflight=3,
+                      progress=lambda o, done, total: calls.append(
+                          (o.uuid, done, total)))
+    task.add_post_execute(Count("count", provides="seen"))
+    result = task.execute()
+    assert len(task.outcomes) == LPARS
+    assert list(task.outcomes) == [w.uuid for w in task.feed]  # feed order
+    assert {str(o.status) for o in task.outcomes.values()} == {"updated"}
+    assert result["seen"] == LPARS
+    assert all(ret["changed"] is True and ret["wrapper"] is None
+               for ret in result["wrapper_task_rets"].values())
+    # progress: once per entry, done counting 1..N as chunks report.
+    assert [done for _u, done, _t in calls] == list(range(1, LPARS + 1))
+    assert sorted(u for u, _d, _t in calls) == sorted(emu.uuids())
+    _assert_every_lpar_once(emu, "two")
+    # A finished run returns its recorded result and touches nothing.
+    emu.reset_counters()
+    again = _feed_task(emu, board, db, "two", run_id=task.run_id)
+    again.add_post_execute(Count("count", provides="seen"))
+    assert again.execute()["seen"] == LPARS
+    assert emu.updates() == {}
+
+
+def test_d3_5_continuation_never_exceeds_max_inflight(
+        stack, two_workers, fresh):
+    board, db, emu = stack
+    emu.seed(lpars=500)
+    board_obj, _owned = open_jobboard(board, None, name="sampler")
+    most, samples, stop = [0], [0], threading.Event()
+
+    def sample():
+        while not stop.wait(0.005):
+            most[0] = max(most[0], board_obj.job_count)
+            samples[0] += 1
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        task = tx.FeedTask("cont", ewrap.UUIDFeedGetter(
+            emu.adapter(), LPAR, emu.uuids()), jobboard=board,
+            persistence=db, chunk_size=25, max_inflight=4)
+        task.add_functor_subtask(set_label, "cont")
+        task.execute()
+    finally:
+        stop.set()
+        sampler.join()
+        board_obj.close()
+    assert {str(o.status) for o in task.outcomes.values()} == {"updated"}
+    assert len(task.outcomes) == 500
+    assert samples[0] > 20
+    assert 2 <= most[0] <= 4, most[0]
+    _assert_every_lpar_once(emu, "cont")
+
+
+def test_d3_4_killed_worker_chunk_taken_over(stack, fresh, tmp_path):
+    """SIGKILL the only worker mid-chunk, start another: it claims the
+    dead worker's chunk once the claim lapses and runs only what is not
+    recorded; every LPAR reaches its target with one POST."""
+    board, db, emu = stack
+    emu.latency = 0.02
+    rng = random.Random()
+    extra = ["--claim-expiry", "2", "--chunks-at-once", "1"]
+    first = WorkerProcesses(emu.url, board, db, 1, threads=4, extra=extra,
+                            log_dir=str(tmp_path)).start()
+    task = _feed_task(emu, board, db, "kill", chunk_size=40,
+                      max_inflight=3, continue_on_error=True)
+    outcome = {}
+    poster = threading.Thread(target=lambda: outcome.update(
+        result=task.execute()))
+    poster.start()
+    try:
+        # Kill at a random moment once some entries are done.
+        want = rng.randrange(5, 60)
+        deadline = time.monotonic() + 30
+        while sum(emu.updates().values()) < want:
+            assert time.monotonic() < deadline, "no progress"
+            time.sleep(0.005)
+        first.kill(0)
+        killed_at = time.monotonic()
+        done_at_kill = sum(emu.updates().values())
+        assert done_at_kill < LPARS
+        second = WorkerProcesses(emu.url, board, db, 1, threads=4,
+                                 extra=extra, log_dir=str(tmp_path)).start()
+        try:
+            poster.join(60)
+            assert not poster.is_alive()
+            took = time.monotonic() - killed_at
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    assert "result" in outcome
+    statuses = {str(o.status) for o in task.outcomes.values()}
+    assert statuses <= {"updated", "unchanged"}, task.outcomes
+    assert len(task.outcomes) == LPARS
+    _assert_every_lpar_once(emu, "kill")
+    assert took < 30, took
+
+
+# -- in-process workers: failure semantics as in one process ---------------------
+
+FAIL_UUIDS = []
+
+
+def fail_listed(lpar, uuids):
+    """A Subtask function failing the entries listed."""
+    if lpar.uuid in uuids:
+        raise ValueError("refused %s" % lpar.uuid[:8])
+    return set_label(lpar, "inproc")
+
+
+@pytest.fixture
+def thread_worker(stack, fresh):
+    board, db, emu = stack
+    worker = Worker(board, db, emu.adapter(pool_maxsize=5), max_workers=5,
+                    claim_expiry=2)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    yield worker
+    worker.stop()
+    runner.join(30)
+    worker.close()
+
+
+def test_d3_1_failures_continue_on_error(stack, thread_worker):
+    board, db, emu = stack
+    bad = sorted(emu.uuids())[:3]
+    task = tx.FeedTask("coe", ewrap.FeedGetter(emu.adapter(), LPAR),
+                       jobboard=board, persistence=db, chunk_size=30,
+                       continue_on_error=True)
+    task.add_functor_subtask(fail_listed, bad)
+    result = task.execute()
+    failed = {u for u, o in task.outcomes.items() if str(o.status) == "failed"}
+    assert failed == set(bad)
+    for uuid in bad:
+        exc = task.outcomes[uuid].exception
+        assert isinstance(exc, pvmex.RecordedError)
+        assert str(exc) == "ValueError: refused %s" % uuid[:8]
+    assert set(result["wrapper_task_rets"]) == set(emu.uuids()) - set(bad)
+
+
+def test_d3_1_t5_10_one_failure_raised_as_itself(stack, thread_worker):
+    board, db, emu = stack
+    bad = sorted(emu.uuids())[:1]
+    task = tx.FeedTask("one", ewrap.FeedGetter(emu.adapter(), LPAR),
+                       jobboard=board, persistence=db, chunk_size=50)
+    task.add_functor_subtask(fail_listed, bad)
+    with pytest.raises(pvmex.RecordedError, match="refused") as err:
+        task.execute()
+    assert len(err.value.outcomes) == LPARS
+    # Every other entry ran (T5.10 rev 2).
+    assert sum(emu.updates().values()) == LPARS - 1
+
+
+def test_d3_1_t5_10_several_failures(stack, thread_worker):
+    board, db, emu = stack
+    bad = sorted(emu.uuids())[:2]
+    task = tx.FeedTask("two-bad", ewrap.FeedGetter(emu.adapter(), LPAR),
+                       jobboard=board, persistence=db, chunk_size=50)
+    task.add_functor_subtask(fail_listed, bad)
+    with pytest.raises(pvmex.MultipleExceptionsInFeedTask):
+        task.execute()
