@@ -4,11 +4,11 @@
 :func:`fan_out`.  It takes the feed's UUIDs (a ``UUIDFeedGetter``'s list
 as it is, otherwise the feed is fetched), leaves out the entries the
 run's record already has as done, cuts the rest into chunks of
-``chunk_size`` and posts one TaskFlow job per chunk: a logbook with one
-flow detail (saved first), the chunk flow's factory saved in it, then
-the job itself carrying the chunk's description in its store.  At most
-``max_inflight`` jobs are on the board at a time; the next one is posted
-as one finishes.
+``chunk_size`` and posts one TaskFlow job per chunk: a logbook holding
+one flow detail whose meta names the chunk flow's factory (all saved in
+one database transaction), then the job itself, carrying the chunk's
+description in its store.  At most ``max_inflight`` jobs are on the
+board at a time; the next one is posted as one finishes.
 
 When a job is complete (consumed by the worker that ran it), the chunk's
 record is read back and each entry's outcome is taken into the run's
@@ -188,11 +188,14 @@ class _Poster:
         book = tf_models.LogBook("%s/%s" % (self.task.name, chunk_id))
         flow_detail = tf_models.FlowDetail("pypvm-tx-chunk",
                                            uuid=uuidlib.uuid4().hex)
+        # The factory goes into the flow detail's meta before the logbook
+        # is saved (no backend given: nothing written yet), so logbook,
+        # flow detail and factory cost one database transaction.
+        tf_helpers.save_factory_details(flow_detail, chunks.chunk_flow,
+                                        [], {})
         book.add(flow_detail)
         with contextlib.closing(self.backend.get_connection()) as conn:
             conn.save_logbook(book)
-        tf_helpers.save_factory_details(flow_detail, chunks.chunk_flow,
-                                        [], {}, backend=self.backend)
         store = {chunks.CHUNK: {
             "id": chunk_id, "run_id": self.task.run_id,
             "feed": self.task.name, "uuids": uuids, "entry": self.entry,
