@@ -78,24 +78,23 @@ class WorkerProcesses:
         return self
 
     def _spawn(self, index: int) -> subprocess.Popen:
-        stderr = subprocess.DEVNULL
-        if self.log_dir is not None:
-            stderr = open(os.path.join(self.log_dir, "worker-%d.log" % index),
-                          "ab")
-        try:
-            return subprocess.Popen(self.args + ["-v"] if self.log_dir
-                                    else self.args, env=self.env,
-                                    stdout=subprocess.PIPE, stderr=stderr,
+        if self.log_dir is None:
+            return subprocess.Popen(self.args, env=self.env,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+        path = os.path.join(self.log_dir, "worker-%d.log" % index)
+        with open(path, "ab") as log:
+            return subprocess.Popen(self.args + ["-v"], env=self.env,
+                                    stdout=subprocess.PIPE, stderr=log,
                                     text=True)
-        finally:
-            if stderr is not subprocess.DEVNULL:
-                stderr.close()
 
     @staticmethod
     def _wait_ready(proc: subprocess.Popen, deadline: float) -> None:
         line: List[str] = []
+        stdout = proc.stdout
+        assert stdout is not None  # started with stdout=PIPE
         reader = threading.Thread(
-            target=lambda: line.append(proc.stdout.readline()), daemon=True)
+            target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(max(0.0, deadline - time.monotonic()))
         if not line or "ready" not in line[0]:
@@ -114,7 +113,7 @@ class WorkerProcesses:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        statuses = []
+        statuses: List[Optional[int]] = []
         for proc in self.procs:
             try:
                 statuses.append(proc.wait(timeout))

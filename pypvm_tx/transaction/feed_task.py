@@ -117,16 +117,30 @@ class FeedTask(tf_task.Task):
         updated or unchanged, and returns a finished run's recorded result
         without a request.  See "Resuming a run" in the guide.
     :param run_id: the name of the recorded run; required with
-        ``persistence``.
+        ``persistence`` (with ``jobboard``, a new one by default).
+    :param jobboard: run the entries in worker processes: a TaskFlow
+        jobboard or its URL (``redis://[:password@]host:port/namespace``)
+        that ``pypvm-tx worker`` processes watch.  ``execute()`` then
+        posts the entries in chunks of ``chunk_size`` as jobs, at most
+        ``max_inflight`` on the board at a time, and gathers each
+        entry's outcome from ``persistence`` (required, and shared with
+        the workers) as the chunks finish; the post-execute tasks run
+        here.  Subtasks must then be importable by module path with
+        JSON arguments.  See "A FeedTask across worker processes".
+    :param chunk_size: entries per job (with ``jobboard``).
+    :param max_inflight: jobs on the board at most (with ``jobboard``).
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
         holds something other than EntryWrappers, ``max_workers`` is not
         a positive integer, or both ``fail_fast`` and ``continue_on_error``
         are set.
     :raises TypeError: ``progress`` is not callable, ``persistence`` is
-        neither a backend nor a string, or ``run_id`` is not a string.
+        neither a backend nor a string, ``run_id`` is not a string,
+        ``jobboard`` is neither a jobboard nor a URL, or (with
+        ``jobboard``) the delay function is not importable by name.
     :raises ValueError: (also) only one of ``persistence`` and ``run_id``
-        is given.
+        is given, or ``jobboard`` without ``persistence``, or
+        ``chunk_size`` or ``max_inflight`` is not a positive integer.
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
         entry, in feed order.
@@ -287,6 +301,9 @@ class FeedTask(tf_task.Task):
 
         :raises ValueError: not a Subtask, or its ``provides`` name is taken
             in an entry.
+        :raises TypeError: with a ``jobboard``, the Subtask cannot travel
+            to a worker process (its class or function is not importable
+            by module path, or an argument is not JSON).
         :raises RuntimeError: the FeedTask is executing.
         :returns: self.
         """
