@@ -17,6 +17,7 @@ import urllib.parse
 from typing import Any, Optional
 
 from pypvm_tx import adapter as adp
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx.demo import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pypvm_tx.i18n import _
 
@@ -73,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(_("pypvm-tx worker: %s") % exc, file=sys.stderr)
         return EXIT_USAGE
+    except pvmex.Error as exc:
+        print(_("pypvm-tx worker: cannot log on to %(url)s: %(exc)s") % {
+            "url": args.url, "exc": exc}, file=sys.stderr)
+        return EXIT_FAILED
     try:
         return _serve(args, session, Worker)
     finally:

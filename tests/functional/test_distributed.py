@@ -15,7 +15,8 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
 from pypvm_tx.distributed.jobboard import open_jobboard
 from pypvm_tx.distributed.worker import Worker
-from pypvm_tx.testing.emulator import Emulator
+from pypvm_tx.testing.emulator import (DEFAULT_PASSWORD, DEFAULT_USER,
+                                       Emulator)
 from pypvm_tx.testing.workers import WorkerProcesses, label_of, set_label
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers.logical_partition import LPAR
@@ -254,3 +255,44 @@ def test_d3_1_t5_10_several_failures(stack, thread_worker):
     task.add_functor_subtask(fail_listed, bad)
     with pytest.raises(pvmex.MultipleExceptionsInFeedTask):
         task.execute()
+
+
+def test_d3_2_sigterm_finishes_the_chunk_in_hand(stack, fresh, tmp_path):
+    """SIGTERM mid-chunk: the worker finishes (and records) the chunk it
+    holds, claims nothing more and exits 0; another worker does the rest."""
+    board, db, emu = stack
+    emu.latency = 0.02
+    extra = ["--chunks-at-once", "1"]
+    first = WorkerProcesses(emu.url, board, db, 1, threads=4, extra=extra,
+                            log_dir=str(tmp_path)).start()
+    task = _feed_task(emu, board, db, "term", chunk_size=40, max_inflight=2)
+    poster = threading.Thread(target=task.execute)
+    poster.start()
+    try:
+        deadline = time.monotonic() + 30
+        while sum(emu.updates().values()) < 5:
+            assert time.monotonic() < deadline, "no progress"
+            time.sleep(0.005)
+        assert first.stop(timeout=20) == [0]
+        at_exit = sum(emu.updates().values())
+        assert at_exit % 40 == 0 and 0 < at_exit < LPARS, at_exit
+        with WorkerProcesses(emu.url, board, db, 1, threads=4,
+                             log_dir=str(tmp_path)):
+            poster.join(60)
+    finally:
+        first.stop()
+    assert not poster.is_alive()
+    assert {str(o.status) for o in task.outcomes.values()} == {"updated"}
+    _assert_every_lpar_once(emu, "term")
+
+
+def test_d3_2_worker_command_refuses_a_bad_board(emulator, monkeypatch,
+                                                 capsys):
+    from pypvm_tx import cli
+
+    monkeypatch.setenv("PW_VAR", DEFAULT_PASSWORD)
+    status = cli.main(["worker", "--jobboard", "zookeeper://x",
+                       "--persistence", "memory://", "--url", emulator.url,
+                       "--user", DEFAULT_USER, "--password-env", "PW_VAR"])
+    assert status == 1
+    assert "redis://" in capsys.readouterr().err

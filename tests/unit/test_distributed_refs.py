@@ -131,3 +131,27 @@ def test_reference_resolves_module_paths():
         "pypvm_tx.testing.workers:set_label")
     assert references.resolve("pypvm_tx.testing.workers:set_label") is (
         set_label)
+
+
+def test_d3_2_worker_command_needs_the_password(monkeypatch, capsys):
+    from pypvm_tx import cli
+
+    monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
+    status = cli.main(["worker", "--jobboard", BOARD, "--persistence",
+                       "sqlite:///unused.db", "--url", "http://127.0.0.1:1",
+                       "--user", "u", "--password-env",
+                       "NO_SUCH_PASSWORD_VAR"])
+    assert status == 2
+    assert "NO_SUCH_PASSWORD_VAR" in capsys.readouterr().err
+
+
+def test_d3_2_worker_command_says_when_logon_fails(monkeypatch, capsys):
+    from pypvm_tx import cli
+
+    monkeypatch.setenv("PW_VAR", "pw")
+    status = cli.main(["worker", "--jobboard", BOARD, "--persistence",
+                       "memory://", "--url", "http://127.0.0.1:1",
+                       "--user", "u", "--password-env", "PW_VAR",
+                       "--timeout", "2"])
+    assert status == 1
+    assert "cannot log on to http://127.0.0.1:1" in capsys.readouterr().err
