@@ -77,20 +77,28 @@ class OutOfBandWriter:
     def strike(self, wrapper) -> bool:
         """A Subtask body: maybe change the entry behind the demo's back.
         Returns False: the demo's wrapper itself is not changed."""
-        uuid = wrapper.uuid
+        self._maybe_rename(wrapper.uuid, wrapper.name)
+        return False
+
+    def strike_uuid(self, uuid: str, emulator) -> None:
+        """The same, from outside any transaction (the entries are changed
+        by worker processes): maybe rename entry ``uuid`` now."""
+        self._maybe_rename(uuid, emulator.get_value(uuid, "PartitionName"))
+
+    def _maybe_rename(self, uuid: str, name) -> None:
+        """Rename ``uuid`` once, with probability ``rate`` (seeded)."""
         with self._lock:
             if uuid in self._seen:
-                return False
+                return
             self._seen.add(uuid)
         if self.emulator is None or self.rate <= 0:
-            return False
+            return
         if random.Random("%s:%s" % (self.seed, uuid)).random() >= self.rate:
-            return False
-        new_name = (wrapper.name or "entry") + OOB_SUFFIX
+            return
+        new_name = (name or "entry") + OOB_SUFFIX
         self.emulator.change(uuid, "PartitionName", new_name)
         with self._lock:
             self.changes[uuid] = new_name
-        return False
 
 
 def add_memory(wrapper, delta_mb: int) -> bool:

@@ -38,6 +38,7 @@ _positive_int = emu.BoundedArg(int, 1)
 _positive_float = emu.BoundedArg(float, 0.001)
 _non_negative_float = emu.BoundedArg(float, 0)
 _rate = emu.BoundedArg(float, 0, 1)
+_worker_count = emu.BoundedArg(int, 0, 32)
 _lpar_count = emu.BoundedArg(int, 0, emu.MAX_LPARS)
 _vios_count = emu.BoundedArg(int, 0, emu.MAX_VIOSES)
 
@@ -111,6 +112,11 @@ def _add_demo(subs) -> None:
     demo.add_argument("--workers", type=_positive_int, default=10,
                       help=_("entries updated in parallel (default "
                              "%(default)s)"))
+    demo.add_argument("--worker-processes", type=_worker_count, default=0,
+                      metavar="N",
+                      help=_("run the FeedTasks in N 'pypvm-tx worker' "
+                             "processes on a local Redis jobboard (each with "
+                             "--workers threads); needs redis-server"))
     demo.add_argument("--conflict-rate", type=_rate, default=0.3,
                       help=_("chance that another writer changes an entry "
                              "between the demo's GET and POST (default "

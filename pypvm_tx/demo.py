@@ -27,7 +27,7 @@ import os
 import sys
 import time
 import urllib.parse
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
@@ -72,6 +72,8 @@ class Demo:
         self.emulator: Optional[emu.Emulator] = None
         self.adapter: Optional[adp.Adapter] = None
         self.counter = RestCallCounter()
+        #: With --worker-processes: Redis, persistence and the workers.
+        self.parts: Optional[Any] = None
         self.writer: Optional[OutOfBandWriter] = None
         self.ms_uuid: Optional[str] = None
         self.before: Dict[str, Dict] = {}
@@ -90,6 +92,9 @@ class Demo:
 
     def connect(self):
         args = self.args
+        if args.worker_processes and args.url:
+            raise ValueError(_("--worker-processes runs on the embedded "
+                               "emulator; leave out --url."))
         if args.url:
             self.adapter = self._real_adapter()
             self.writer = OutOfBandWriter(None, 0, args.seed)
@@ -109,6 +114,18 @@ class Demo:
                     **self.counter.session_options())
             self.writer = OutOfBandWriter(self.emulator, args.conflict_rate,
                                           args.seed)
+            if args.worker_processes:
+                self._start_workers()
+
+    def _start_workers(self):
+        from pypvm_tx._demo_distributed import DistributedParts
+
+        assert self.emulator is not None  # started just before
+        self.parts = DistributedParts(self.args.worker_processes,
+                                      self.args.workers)
+        with self._stage(_("starting Redis and %d worker processes")
+                         % self.args.worker_processes):
+            self.parts.start(self.emulator.url)
 
     def _real_adapter(self):
         args = self.args
@@ -143,6 +160,8 @@ class Demo:
         return adp.Adapter(session)
 
     def close(self):
+        if self.parts is not None:
+            self.parts.close()
         if self.adapter is not None:
             self.adapter.session.logoff()
         if self.emulator is not None:
@@ -163,6 +182,8 @@ class Demo:
         self.ms_uuid = systems[0].uuid
         common = dict(max_workers=args.workers, continue_on_error=True,
                       tries=20, delay_func=retry.gen_random_delay(0, 0.01))
+        if self.parts is not None:
+            common.update(self.parts.feed_task_options())
         lpar_ft = tx.FeedTask(
             "demo_lpars", lpar.LPAR.getter(self.adapter, parent=systems[0]),
             progress=self._progress("LPARs"), **common)
@@ -176,11 +197,11 @@ class Demo:
             lpar_ft.add_functor_subtask(change)
             vios_ft.add_functor_subtask(change)
         else:
-            lpar_ft.add_functor_subtask(self.writer.strike,
-                                        flag_update=False)
+            if self.parts is None:  # workers: the writer runs beside them
+                for task in (lpar_ft, vios_ft):
+                    task.add_functor_subtask(self.writer.strike,
+                                             flag_update=False)
             lpar_ft.add_functor_subtask(add_memory, MEMORY_DELTA_MB)
-            vios_ft.add_functor_subtask(self.writer.strike,
-                                        flag_update=False)
             vios_ft.add_functor_subtask(add_demo_mapping, 2)
         lpar_ft.add_post_execute(feed_report_task(
             "demo_lpars_report", self.report, LPAR_TYPE))
@@ -236,20 +257,32 @@ class Demo:
             if count:
                 flow.add(task)
         self.step = _("updating the entries")
-        self.display.note(_("Updating %(what)s with %(workers)d workers...")
+        self.display.note(_("Updating %(what)s with %(workers)d "
+                            "workers%(procs)s...")
                           % {"what": self.args.url or _(
                               "the embedded emulator (LPARs: %(l)d, "
                               "VIOSes: %(v)d)") % {"l": self.args.lpars,
                                                    "v": self.args.vioses},
-                             "workers": self.args.workers})
+                             "workers": self.args.workers,
+                             "procs": _(" in each of %d worker processes")
+                             % self.args.worker_processes
+                             if self.args.worker_processes else ""})
         self.display.start(totals)
         started = time.monotonic()
+        beside = (contextlib.nullcontext() if self.parts is None
+                  else self.parts.out_of_band(self.writer, self.emulator,
+                                              list(self.before)))
         try:
-            if len(flow):
-                engines.run(flow)
+            with beside:
+                if len(flow):
+                    engines.run(flow)
         finally:
             wall = time.monotonic() - started
             self.display.stop()
+        if self.parts is not None:
+            self.display.note(_("REST calls below are this process's; the "
+                                "worker processes made each entry's GET and "
+                                "POST."))
         calls = self.counter.snapshot()
         outcomes = dict(lpar_ft.outcomes)
         outcomes.update(vios_ft.outcomes)

@@ -296,3 +296,42 @@ def test_d3_2_worker_command_refuses_a_bad_board(emulator, monkeypatch,
                        "--user", DEFAULT_USER, "--password-env", "PW_VAR"])
     assert status == 1
     assert "redis://" in capsys.readouterr().err
+
+
+def test_demo_with_worker_processes_loses_no_update():
+    """pypvm-tx demo --worker-processes 2: the same FeedTasks run by two
+    worker processes on a local Redis; every entry changed once, every
+    out-of-band rename kept, exit 0."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.redis_server import redis_binary
+
+    redis_binary()  # skip (or fail under CI) without redis-server
+    proc = subprocess.run(
+        [sys.executable, "-m", "pypvm_tx", "demo", "--worker-processes", "2",
+         "--lpars", "40", "--vioses", "2", "--latency-ms", "2", "--json"],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["entries"] == result["updated"] == 42
+    ver = result["verification"]
+    assert ver["changed_exactly_once"] == 42 and ver["problems"] == []
+    assert ver["out_of_band_changes"] > 0
+    assert ver["out_of_band_survived"] == ver["out_of_band_changes"]
+    assert result["post_execute"] == {
+        "LogicalPartition": {"entries_reported": 40},
+        "VirtualIOServer": {"entries_reported": 2}}
+
+
+def test_demo_worker_processes_without_redis_says_so(monkeypatch, capsys):
+    from pypvm_tx import cli
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    status = cli.main(["demo", "--worker-processes", "1", "--lpars", "2",
+                       "--vioses", "0"])
+    assert status == 2
+    assert "redis-server" in capsys.readouterr().err
