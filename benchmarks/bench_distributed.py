@@ -25,15 +25,26 @@ Then continuation: a feed of ``--continuation-entries`` (default 10,000)
 with ``max_inflight=8``, the board sampled every 20 ms: the most jobs
 seen on it (must be <= 8).
 
+Then (``--kill-trials``, default 10) the kill test: 4 worker processes,
+one of them SIGKILLed at a random moment mid-run (``--kill-entries``
+LPARs each trial): every LPAR must end at its target with exactly one
+POST (the emulator's counters), every outcome ``'updated'`` or
+``'unchanged'``, and the chunks the dead worker held (their owners read
+on the board just before the kill) finished by another worker; the
+seconds from the kill to the last of them finishing are printed (target
+< 10 s, with claims expiring after 5 s).
+
 Usage::
 
     python benchmarks/bench_distributed.py [--entries 2000]
         [--latency 0.05] [--chunk-size 100] [--workers 1 2 4]
         [--continuation-entries 10000] [--skip-baseline]
+        [--kill-trials 10] [--kill-entries 400]
 """
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -50,7 +61,8 @@ from pypvm_tx.distributed.jobboard import open_jobboard  # noqa: E402
 from pypvm_tx.distributed.persistence import fetch_backend  # noqa: E402
 from pypvm_tx.testing.emulator import (DEFAULT_PASSWORD, DEFAULT_USER,  # noqa: E402
                                        EmulatorControl)
-from pypvm_tx.testing.workers import WorkerProcesses, set_label  # noqa: E402
+from pypvm_tx.testing.workers import (WorkerProcesses, label_of,  # noqa: E402
+                                      set_label)
 from pypvm_tx.wrappers import entry_wrapper as ewrap  # noqa: E402
 from pypvm_tx.wrappers.logical_partition import LPAR  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
@@ -145,6 +157,76 @@ class BoardSampler:
         self._thread.join()
 
 
+def owned_jobs(board, pid):
+    """The jobs on the board claimed by the worker with process ``pid``."""
+    mine = []
+    for job in board.iterjobs():
+        try:
+            owner = board.find_owner(job)
+        except TypeError:  # consumed meanwhile
+            continue
+        if owner and owner.endswith("-%d" % pid):
+            mine.append(job)
+    return mine
+
+
+def kill_trial(adapter, control, board_url, db, args, work):
+    """One kill trial (see the module documentation); a summary line."""
+    rng = random.Random()
+    n = args.kill_entries
+    control.set_latency(args.latency)
+    control.seed(lpars=n, vioses=0)
+    control.reset_counters()
+    uuids = [e["uuid"] for e in control.entries()]
+    label = "kill%d" % rng.randrange(1 << 20)
+    board, _owned = open_jobboard(board_url, None)
+    with WorkerProcesses(control_url(control), board_url, db, 4,
+                         threads=args.threads, log_dir=work) as workers:
+        task = tx.FeedTask(label, ewrap.UUIDFeedGetter(adapter, LPAR, uuids),
+                           jobboard=board_url, persistence=db,
+                           chunk_size=max(10, n // 20), max_inflight=8,
+                           continue_on_error=True)
+        task.add_functor_subtask(set_label, label)
+        poster = threading.Thread(target=task.execute)
+        poster.start()
+        want = rng.randrange(n // 10, n // 2)
+        while sum(control.updates().values()) < want:
+            time.sleep(0.01)
+        victim = rng.randrange(4)
+        held = owned_jobs(board, workers.procs[victim].pid)
+        workers.kill(victim)
+        killed = time.monotonic()
+        taken_over = None
+        while poster.is_alive():
+            if taken_over is None and all(
+                    job.state == "COMPLETE" for job in held):
+                taken_over = time.monotonic() - killed
+            time.sleep(0.02)
+        poster.join()
+    board.close()
+    statuses = {str(o.status) for o in task.outcomes.values()}
+    updates = control.updates()
+    problems = []
+    if len(task.outcomes) != n or not statuses <= {"updated", "unchanged"}:
+        problems.append("outcomes %s" % sorted(statuses))
+    if sorted(updates) != sorted(uuids) or set(updates.values()) != {1}:
+        problems.append("POSTs per LPAR %s" % sorted(set(updates.values())))
+    wrong = [u for u in uuids
+             if control.get_value(u, "PartitionName") != label_of(u, label)]
+    if wrong:
+        problems.append("%d LPARs not at target" % len(wrong))
+    if taken_over is None or taken_over >= 10:
+        problems.append("dead worker's chunks took %s s" % taken_over)
+    return ("killed worker %d after %d of %d POSTs holding %d chunks; its "
+            "chunks finished %.1f s after the kill; %s" % (
+                victim, want, n, len(held), taken_over or -1,
+                "OK" if not problems else "FAILED: " + "; ".join(problems)))
+
+
+def control_url(control):
+    return control.base_url
+
+
 def round_trips(adapter, samples=20):
     """Median GET and POST of one LPAR, alone on the idle emulator."""
     lpar = LPAR.get(adapter, uuid=LPAR.get(adapter)[0].uuid)
@@ -172,6 +254,8 @@ def main(argv=None):
     parser.add_argument("--baseline-threads", type=int, default=40)
     parser.add_argument("--continuation-entries", type=int, default=10000)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--kill-trials", type=int, default=10)
+    parser.add_argument("--kill-entries", type=int, default=400)
     args = parser.parse_args(argv)
     n = args.entries
     work = tempfile.mkdtemp(prefix="bench-distributed-")
@@ -239,6 +323,9 @@ def main(argv=None):
             print("continuation: %d entries, max_inflight=8: %.1f s, at most "
                   "%d jobs on the board (%d samples)" % (
                       len(big), wall, sampler.most, sampler.samples))
+        for trial in range(args.kill_trials):
+            print("kill trial %d: %s" % (trial + 1, kill_trial(
+                adapter, control, board_url, db, args, work)))
         adapter.session.logoff()
     finally:
         emu.terminate()

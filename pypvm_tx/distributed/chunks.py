@@ -17,6 +17,7 @@ taken over from a dead worker runs only the entries without a recorded
 outcome of ``'updated'`` or ``'unchanged'``.
 """
 
+import time
 from typing import Any, Dict, List
 
 from oslo_log import log as logging
@@ -64,6 +65,7 @@ class ChunkTask(tf_task.Task):
     def execute(self, pypvm_chunk: Dict[str, Any],
                 pypvm_worker: Any) -> Dict[str, int]:
         chunk, worker = pypvm_chunk, pypvm_worker
+        started = time.monotonic()
         subtasks = tuple(references.load_subtask(spec)
                          for spec in chunk["subtasks"])
         record = TaskFlowRun(worker.backend,
@@ -87,6 +89,9 @@ class ChunkTask(tf_task.Task):
             record.flush()
         finally:
             record.close()
+        LOG.info(_("Chunk %(chunk)s: %(ran)d entries run in %(secs).2f s."),
+                 {"chunk": chunk["id"], "ran": len(pending),
+                  "secs": time.monotonic() - started})
         return {"ran": len(pending), "already_done": fanout.total - len(pending)}
 
 
