@@ -23,6 +23,8 @@ import threading
 from typing import Any, Optional
 
 from oslo_log import log as logging
+from taskflow import states as tf_states
+from taskflow import storage as tf_storage
 from taskflow.conductors.backends import impl_nonblocking
 
 from pypvm_tx import locks
@@ -34,6 +36,27 @@ from pypvm_tx.i18n import _
 from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 
 LOG = logging.getLogger(__name__)
+
+
+def repair_flow_detail(flow_detail: Any) -> Any:
+    """``flow_detail`` made loadable after its worker was killed while
+    TaskFlow injected the job's store.
+
+    TaskFlow saves the store's atom detail first and its values after; a
+    worker killed between the two leaves the detail with no results, and
+    every later load of the flow fails (``'NoneType' object has no
+    attribute 'keys'``), so the chunk could never be taken over.  Empty
+    results (in the state TaskFlow gives them once saved) let the next
+    load inject the store again.
+    """
+    for atom_detail in flow_detail:
+        if (atom_detail.name == tf_storage.Storage.injector_name
+                and atom_detail.results is None):
+            LOG.info(_("Flow %s: the store of a worker killed while loading "
+                       "it is injected again."), flow_detail.uuid)
+            atom_detail.results = {}
+            atom_detail.state = tf_states.SUCCESS
+    return flow_detail
 
 
 class _Conductor(impl_nonblocking.NonBlockingConductor):
@@ -48,6 +71,9 @@ class _Conductor(impl_nonblocking.NonBlockingConductor):
         super().__init__(name, board, persistence=persistence,
                          max_simultaneous_jobs=jobs)
         self._worker = worker
+
+    def _flow_detail_from_job(self, job):
+        return repair_flow_detail(super()._flow_detail_from_job(job))
 
     def _engine_from_job(self, job):
         engine = super()._engine_from_job(job)

@@ -335,3 +335,27 @@ def test_demo_worker_processes_without_redis_says_so(monkeypatch, capsys):
                        "--vioses", "0"])
     assert status == 2
     assert "redis-server" in capsys.readouterr().err
+
+
+def test_d3_4_chunk_finished_without_outcomes_is_named_failed(
+        stack, thread_worker, monkeypatch):
+    """A chunk the worker could not run (here: its Subtasks fail to load)
+    is consumed without outcomes; its entries end 'failed' with a
+    WorkerLost message, never without an outcome."""
+    from pypvm_tx.distributed import chunks
+
+    def broken(spec):
+        raise ImportError("no module named mycompany")
+
+    monkeypatch.setattr(chunks.references, "load_subtask", broken)
+    board, db, emu = stack
+    task = tx.FeedTask("lost", ewrap.FeedGetter(emu.adapter(), LPAR),
+                       jobboard=board, persistence=db, chunk_size=60,
+                       continue_on_error=True)
+    task.add_functor_subtask(set_label, "lost")
+    task.execute()
+    assert len(task.outcomes) == LPARS
+    for outcome in task.outcomes.values():
+        assert str(outcome.status) == "failed"
+        assert "WorkerLost" in str(outcome.exception)
+    assert emu.updates() == {}

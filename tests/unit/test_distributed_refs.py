@@ -155,3 +155,30 @@ def test_d3_2_worker_command_says_when_logon_fails(monkeypatch, capsys):
                        "--timeout", "2"])
     assert status == 1
     assert "cannot log on to http://127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_d3_4_flow_of_a_worker_killed_while_injecting_loads_again():
+    """A worker killed between TaskFlow saving the store's atom detail and
+    its values leaves results None; the next worker repairs it instead of
+    failing to load the chunk for good (seen in the kill benchmark)."""
+    from taskflow import engines
+    from taskflow import storage as tf_storage
+    from taskflow.persistence import models
+
+    from pypvm_tx.distributed import chunks
+    from pypvm_tx.distributed.worker import repair_flow_detail
+
+    def cut_off():
+        flow_detail = models.FlowDetail("chunk", uuid="fd-1")
+        flow_detail.add(models.TaskDetail(tf_storage.Storage.injector_name,
+                                          uuid="inj-1"))
+        return flow_detail
+
+    store = {chunks.CHUNK: {"id": "c"}}
+    with pytest.raises(AttributeError, match="keys"):
+        engines.load(chunks.chunk_flow(), flow_detail=cut_off(),
+                     book=models.LogBook("b"), store=store)
+    engine = engines.load(chunks.chunk_flow(),
+                          flow_detail=repair_flow_detail(cut_off()),
+                          book=models.LogBook("b"), store=store)
+    assert engine.storage.fetch(chunks.CHUNK) == {"id": "c"}
