@@ -227,6 +227,13 @@ def control_url(control):
     return control.base_url
 
 
+def process_cpu(pid):
+    """CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def round_trips(adapter, samples=20):
     """Median GET and POST of one LPAR, alone on the idle emulator."""
     lpar = LPAR.get(adapter, uuid=LPAR.get(adapter)[0].uuid)
@@ -277,18 +284,33 @@ def main(argv=None):
                   post_rt * 1000, args.chunk_size, args.max_inflight))
         baseline = None
         if not args.skip_baseline:
+            emu0, self0 = process_cpu(emu.pid), time.process_time()
             baseline = in_process(adapter, control, n, args.baseline_threads,
                                   "inproc")
             print("in-process FeedTask, %d threads: %.2f s (%.0f entries/s)"
-                  % (args.baseline_threads, baseline, n / baseline))
+                  "; CPU s: emulator %.1f, this process %.1f" % (
+                      args.baseline_threads, baseline, n / baseline,
+                      process_cpu(emu.pid) - emu0,
+                      time.process_time() - self0))
         walls = {}
         for count in args.workers:
             with WorkerProcesses(url, board_url, db, count,
-                                 threads=args.threads, log_dir=work):
+                                 threads=args.threads,
+                                 log_dir=work) as workers:
+                pids = [emu.pid] + [p.pid for p in workers.procs]
                 for mode, given in (("feed GET", None), ("UUIDs", uuids)):
                     label = "w%d%s" % (count, "u" if given else "f")
+                    cpu0 = [process_cpu(pid) for pid in pids]
+                    poster0 = time.process_time()
                     wall = distributed(adapter, control, n, board_url, db,
                                        label, args, uuids=given)
+                    cpu = [process_cpu(pid) - before
+                           for pid, before in zip(pids, cpu0)]
+                    cpu_line = ("; CPU s: emulator %.1f, workers %s, this "
+                                "process %.1f" % (
+                                    cpu[0], "+".join("%.1f" % c
+                                                     for c in cpu[1:]),
+                                    time.process_time() - poster0))
                     walls[count, mode] = wall
                     line = ("%d worker process(es) x %d threads, poster "
                             "takes %-8s: %.2f s (%.0f entries/s)" % (
@@ -298,7 +320,7 @@ def main(argv=None):
                         line += ", %.2fx one worker" % (one / wall)
                     if baseline:
                         line += ", %.2fx in-process" % (baseline / wall)
-                    print(line)
+                    print(line + cpu_line)
         first = args.workers[0]
         chunks = -(-n // args.chunk_size)
         rest = n * (get_rt + post_rt) / args.threads
