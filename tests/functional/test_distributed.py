@@ -56,6 +56,15 @@ def two_workers(stack, tmp_path_factory):
 
 
 @pytest.fixture
+def solo(stack, redis_server, request):
+    """Like ``stack``, with a board namespace of this test's own: jobs
+    posted there are seen by this test's workers only (not by
+    ``two_workers``)."""
+    board, db, emu = stack
+    return ("%s/solo-%s" % (redis_server.url, request.node.name), db, emu)
+
+
+@pytest.fixture
 def fresh(stack):
     """The emulator re-seeded with LPARS LPARs, counters reset, no
     latency."""
@@ -147,11 +156,11 @@ def test_d3_5_continuation_never_exceeds_max_inflight(
     _assert_every_lpar_once(emu, "cont")
 
 
-def test_d3_4_killed_worker_chunk_taken_over(stack, fresh, tmp_path):
+def test_d3_4_killed_worker_chunk_taken_over(solo, fresh, tmp_path):
     """SIGKILL the only worker mid-chunk, start another: it claims the
     dead worker's chunk once the claim lapses and runs only what is not
     recorded; every LPAR reaches its target with one POST."""
-    board, db, emu = stack
+    board, db, emu = solo
     emu.latency = 0.02
     rng = random.Random()
     extra = ["--claim-expiry", "2", "--chunks-at-once", "1"]
@@ -205,8 +214,8 @@ def fail_listed(lpar, uuids):
 
 
 @pytest.fixture
-def thread_worker(stack, fresh):
-    board, db, emu = stack
+def thread_worker(solo, fresh):
+    board, db, emu = solo
     worker = Worker(board, db, emu.adapter(pool_maxsize=5), max_workers=5,
                     claim_expiry=2)
     runner = threading.Thread(target=worker.run)
@@ -217,8 +226,8 @@ def thread_worker(stack, fresh):
     worker.close()
 
 
-def test_d3_1_failures_continue_on_error(stack, thread_worker):
-    board, db, emu = stack
+def test_d3_1_failures_continue_on_error(solo, thread_worker):
+    board, db, emu = solo
     bad = sorted(emu.uuids())[:3]
     task = tx.FeedTask("coe", ewrap.FeedGetter(emu.adapter(), LPAR),
                        jobboard=board, persistence=db, chunk_size=30,
@@ -234,8 +243,8 @@ def test_d3_1_failures_continue_on_error(stack, thread_worker):
     assert set(result["wrapper_task_rets"]) == set(emu.uuids()) - set(bad)
 
 
-def test_d3_1_t5_10_one_failure_raised_as_itself(stack, thread_worker):
-    board, db, emu = stack
+def test_d3_1_t5_10_one_failure_raised_as_itself(solo, thread_worker):
+    board, db, emu = solo
     bad = sorted(emu.uuids())[:1]
     task = tx.FeedTask("one", ewrap.FeedGetter(emu.adapter(), LPAR),
                        jobboard=board, persistence=db, chunk_size=50)
@@ -247,8 +256,8 @@ def test_d3_1_t5_10_one_failure_raised_as_itself(stack, thread_worker):
     assert sum(emu.updates().values()) == LPARS - 1
 
 
-def test_d3_1_t5_10_several_failures(stack, thread_worker):
-    board, db, emu = stack
+def test_d3_1_t5_10_several_failures(solo, thread_worker):
+    board, db, emu = solo
     bad = sorted(emu.uuids())[:2]
     task = tx.FeedTask("two-bad", ewrap.FeedGetter(emu.adapter(), LPAR),
                        jobboard=board, persistence=db, chunk_size=50)
@@ -257,10 +266,10 @@ def test_d3_1_t5_10_several_failures(stack, thread_worker):
         task.execute()
 
 
-def test_d3_2_sigterm_finishes_the_chunk_in_hand(stack, fresh, tmp_path):
+def test_d3_2_sigterm_finishes_the_chunk_in_hand(solo, fresh, tmp_path):
     """SIGTERM mid-chunk: the worker finishes (and records) the chunk it
     holds, claims nothing more and exits 0; another worker does the rest."""
-    board, db, emu = stack
+    board, db, emu = solo
     emu.latency = 0.02
     extra = ["--chunks-at-once", "1"]
     first = WorkerProcesses(emu.url, board, db, 1, threads=4, extra=extra,
@@ -338,7 +347,7 @@ def test_demo_worker_processes_without_redis_says_so(monkeypatch, capsys):
 
 
 def test_d3_4_chunk_finished_without_outcomes_is_named_failed(
-        stack, thread_worker, monkeypatch):
+        solo, thread_worker, monkeypatch):
     """A chunk the worker could not run (here: its Subtasks fail to load)
     is consumed without outcomes; its entries end 'failed' with a
     WorkerLost message, never without an outcome."""
@@ -348,7 +357,7 @@ def test_d3_4_chunk_finished_without_outcomes_is_named_failed(
         raise ImportError("no module named mycompany")
 
     monkeypatch.setattr(chunks.references, "load_subtask", broken)
-    board, db, emu = stack
+    board, db, emu = solo
     task = tx.FeedTask("lost", ewrap.FeedGetter(emu.adapter(), LPAR),
                        jobboard=board, persistence=db, chunk_size=60,
                        continue_on_error=True)
