@@ -257,7 +257,8 @@ def main(argv=None):
     parser.add_argument("--max-inflight", type=int, default=8)
     parser.add_argument("--threads", type=int, default=10,
                         help="threads per worker process")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4],
+                        help="worker process counts to time (none: skip)")
     parser.add_argument("--baseline-threads", type=int, default=40)
     parser.add_argument("--continuation-entries", type=int, default=10000)
     parser.add_argument("--skip-baseline", action="store_true")
@@ -315,16 +316,16 @@ def main(argv=None):
                     line = ("%d worker process(es) x %d threads, poster "
                             "takes %-8s: %.2f s (%.0f entries/s)" % (
                                 count, args.threads, mode, wall, n / wall))
-                    one = walls.get((args.workers[0], mode))
-                    if one is not None and count != args.workers[0]:
+                    one = walls.get((1, mode))
+                    if one is not None and count != 1:
                         line += ", %.2fx one worker" % (one / wall)
                     if baseline:
                         line += ", %.2fx in-process" % (baseline / wall)
                     print(line + cpu_line)
-        first = args.workers[0]
+        first = args.workers[0] if args.workers else None
         chunks = -(-n // args.chunk_size)
         rest = n * (get_rt + post_rt) / args.threads
-        for mode in ("feed GET", "UUIDs"):
+        for mode in ("feed GET", "UUIDs") if first == 1 else ():
             wall = walls[first, mode]
             print("per-chunk overhead (%s, %d worker): (%.2f s - %.2f s of "
                   "REST calls) / %d chunks = %.0f ms" % (
@@ -336,7 +337,7 @@ def main(argv=None):
             big = [e["uuid"] for e in control.entries()]
             board, _owned = open_jobboard(board_url, None)
             sampler = BoardSampler(board)
-            with WorkerProcesses(url, board_url, db, max(args.workers),
+            with WorkerProcesses(url, board_url, db, max(args.workers or [4]),
                                  threads=args.threads, log_dir=work):
                 wall = distributed(adapter, control, len(big), board_url,
                                    db, "cont", args, uuids=big,
