@@ -45,7 +45,7 @@ _NAMESPACE = uuidlib.UUID("5d0c7c52-3f5e-4b8e-9d43-6a1c2f7e9b10")
 _BATCH_PREFIX = "outcomes-"
 
 #: Seconds between two writes of queued outcomes.
-DEFAULT_INTERVAL = 0.2
+DEFAULT_INTERVAL = 0.5
 #: Queued outcomes that trigger a write before the interval is up.
 DEFAULT_BATCH = 500
 

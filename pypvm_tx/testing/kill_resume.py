@@ -117,7 +117,12 @@ class Trial:
 
     def __init__(self):
         self.kills = 0
+        #: Kills before the child stored any POST (start, feed GET).
+        self.early_kills = 0
+        #: Kills when some, not all, of the LPARs were POSTed.
         self.mid_run_kills = 0
+        #: Kills after every LPAR was POSTed (recording, post-execute).
+        self.late_kills = 0
         self.finished_early = 0
         #: Kills that cut the post-execute task off (it may run again).
         self.post_exec_cut = 0
@@ -136,14 +141,19 @@ class KillResume:
     :param workdir: where each trial's SQLite file and marker go.
     :param span: an early kill comes a random 0..``span`` seconds after
         the child is ready to execute (in its feed GET, most often).
-    :param early: the share of kills timed that way; the others come when
-        the emulator has stored a random number of the POSTs still to do
-        (at most all of them: then in the run's last steps), so they land
-        anywhere in the fan-out whatever the machine's speed.
+    :param early: the share of kills timed that way.
+    :param late: the share of kills a random 0..50 ms after the last POST
+        (in the recording, the post-execute task, the finish).  The others
+        come when the emulator has stored a random number of the POSTs
+        still to do, so they land anywhere in the fan-out whatever the
+        machine's speed.
+    :param first_in_fanout: a trial's first kill always lands in the
+        fan-out, short of its end (a test that must kill mid-run).
     """
 
     def __init__(self, url: str, workdir: str, lpars: int = 200,
                  workers: int = 10, span: float = 0.5, early: float = 0.25,
+                 late: float = 0.15, first_in_fanout: bool = True,
                  oob_per_kill: int = 3, rng: Optional[random.Random] = None,
                  timeout: float = 120):
         self.url = url
@@ -154,6 +164,8 @@ class KillResume:
         self.workers = workers
         self.span = span
         self.early = early
+        self.late = late
+        self.first_in_fanout = first_in_fanout
         self.oob_per_kill = oob_per_kill
         self.rng = rng or random.Random()
         self.timeout = timeout
@@ -181,15 +193,7 @@ class KillResume:
         finished first."""
         posted = self._posted()
         proc = self._start(*args)
-        if trial.kills == 0 and posted + self.workers + 1 < self.lpars:
-            # The first kill always lands in the fan-out, short of its end.
-            self._wait_for_posts(proc, self.rng.randint(
-                posted + 1, self.lpars - self.workers - 1))
-        elif posted >= self.lpars or self.rng.random() < self.early:
-            time.sleep(self.rng.uniform(0, self.span))
-        else:
-            self._wait_for_posts(proc, self.rng.randint(posted + 1,
-                                                        self.lpars))
+        self._wait_for_kill_point(trial, proc, posted)
         proc.send_signal(signal.SIGKILL)
         proc.wait(self.timeout)
         rest = proc.stdout.read() if proc.stdout else ""
@@ -198,11 +202,32 @@ class KillResume:
             return True
         trial.kills += 1
         now = self._posted()
-        if posted < now < self.lpars:
+        if now == posted:
+            trial.early_kills += 1
+        elif now < self.lpars:
             trial.mid_run_kills += 1
+        else:
+            trial.late_kills += 1
         if POST_EXEC in rest:
             trial.post_exec_cut += 1
         return False
+
+    def _wait_for_kill_point(self, trial: Trial, proc, posted: int) -> None:
+        """Wait for the moment to kill ``proc``, chosen at random."""
+        rng, lpars = self.rng, self.lpars
+        if (self.first_in_fanout and trial.kills == 0
+                and posted + self.workers + 1 < lpars):
+            self._wait_for_posts(proc, rng.randint(
+                posted + 1, lpars - self.workers - 1))
+            return
+        draw = rng.random()
+        if posted >= lpars or draw < self.early:
+            time.sleep(rng.uniform(0, self.span))
+        elif draw < self.early + self.late:
+            self._wait_for_posts(proc, lpars)
+            time.sleep(rng.uniform(0, 0.05))
+        else:
+            self._wait_for_posts(proc, rng.randint(posted + 1, lpars))
 
     def _wait_for_posts(self, proc, count: int) -> None:
         """Return once the emulator has stored ``count`` POSTs in all (or

@@ -5,6 +5,7 @@ Against the in-memory console (no HTTP)."""
 
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -303,3 +304,15 @@ def test_d2_layering_transaction_does_not_import_distributed():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=60, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_d2_docs_example_runs_as_written(tmp_path):
+    """The "Resuming a run" example of docs/guide.rst, run as written."""
+    import pathlib
+    text = (pathlib.Path(__file__).parents[2] / "docs" / "guide.rst"
+            ).read_text()
+    section = text.split("Resuming a run\n", 1)[1]
+    code = section.split(".. code-block:: python\n", 1)[1].split(
+        "\nHow it behaves", 1)[0]
+    exec(compile(textwrap.dedent(code), "guide.rst", "exec"),
+         {"tmp_path": tmp_path})
