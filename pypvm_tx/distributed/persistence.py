@@ -218,8 +218,11 @@ class TaskFlowRun(RunRecord):
 
     def _write(self, items: List[list],
                meta: Optional[Dict[str, Any]] = None) -> None:
-        """Save ``items`` as one batch (and ``meta``), one transaction."""
+        """Save ``items`` as one batch (and ``meta``), one transaction;
+        nothing when there is nothing new and the record exists."""
         with self._db_lock:
+            if not items and meta is None and self._created:
+                return
             if meta is not None:
                 self._meta = meta
             fd = tf_models.FlowDetail(self._name, uuid=self._fd_uuid)
@@ -302,10 +305,13 @@ class TaskFlowRun(RunRecord):
     # -- post-execute ----------------------------------------------------------
 
     def engine(self, flow: Any, store: Dict[str, Any]) -> Any:
-        """An engine for ``flow`` persisted in this run's logbook."""
+        """An engine for ``flow`` persisted in this run's logbook.
+
+        The outcomes queued so far are written first, so a run cut off in
+        its post-execute tasks does not run entries again.
+        """
+        self._write(self._take_queue())
         with self._db_lock:
-            if not self._created:
-                self._write_created()
             book = self._conn.get_logbook(self._book_uuid)
             detail = book.find(self._post_uuid)
             if detail is None:
@@ -317,13 +323,6 @@ class TaskFlowRun(RunRecord):
                                  backend=self._backend)
         engine.storage.inject(store, transient=True)
         return engine
-
-    def _write_created(self) -> None:
-        """Create the run's logbook and flow detail (lock held)."""
-        fd = tf_models.FlowDetail(self._name, uuid=self._fd_uuid)
-        fd.meta = dict(self._meta)
-        self._save(fd)
-
 
 def open_run(persistence, run_id: str, name: str) -> TaskFlowRun:
     """Open the record of run ``run_id`` of FeedTask ``name``.

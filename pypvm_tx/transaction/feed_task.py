@@ -92,7 +92,8 @@ class FeedTask(tf_task.Task):
         every post-execute task.
     :param progress: ``progress(outcome, done, total)``, called once per
         entry as it finishes, from the worker thread that ran it (skipped
-        entries: from the thread that called ``execute()``), never two
+        entries, and entries a resumed run takes from its record: from the
+        thread that called ``execute()``), never two
         calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
         calls, so ``progress=print`` prints whole lines.  A slow callback
         holds up the workers as they finish entries; an exception from it
@@ -401,8 +402,6 @@ class FeedTask(tf_task.Task):
             self._phase = _POST_EXEC
             post_exec = list(self._post_exec)
         if fanout is not None and fanout.failures:
-            if run is not None and not self.continue_on_error:
-                run.flush()
             result = self._after_failures(fanout, rets, post_exec, run)
         else:
             result = self._run_post_exec(

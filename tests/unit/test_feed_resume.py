@@ -257,17 +257,30 @@ def test_d2_2_finished_run_with_failures_returns_their_text(console,
 def test_d2_2_post_execute_task_that_finished_is_not_rerun(console,
                                                            backend):
     """Interrupted in its second post-execute task, the resumed run skips
-    the entries and the first post-execute task, and reruns the second."""
-    runs = []
+    the entries and the first post-execute task, and reruns the second.
+    Every outcome is written before the post-execute tasks start (seen
+    from the first one, with no timed write due)."""
+    runs, seen = [], []
+
+    class SeeRecord(Count):
+        def execute(self, wrapper_task_rets):
+            seen.append(len(record_of(backend)[0]))
+            return super().execute(wrapper_task_rets)
+
     task = feed_task(console, backend, Renamer())
-    task.add_post_execute(Count("one", runs, provides="one"),
+    task.add_post_execute(SeeRecord("one", runs, provides="one"),
                           Count("two", runs, provides="two", interrupt=True))
-    with pytest.raises(KeyboardInterrupt):
-        task.execute()
-    again = feed_task(console, backend, Renamer())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dist, "DEFAULT_INTERVAL", 30.0)
+        with pytest.raises(KeyboardInterrupt):
+            task.execute()
+    assert seen == [6]
+    second = Renamer()
+    again = feed_task(console, backend, second)
     again.add_post_execute(Count("one", runs, provides="one"),
                            Count("two", runs, provides="two"))
     result = again.execute()
+    assert second.calls == {}
     assert runs == ["one", "two", "two"]
     assert result["one"] == result["two"] == 6
     assert console.count("update") == 6
