@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from unittest import mock
 
 import pytest
 from taskflow import task as tf_task
@@ -294,10 +295,11 @@ def test_d2_2_other_run_id_is_a_new_run(console, backend):
     assert console.count("update") == 6
 
 
-@pytest.mark.parametrize("scheme", ["sqlite", "dir"])
+@pytest.mark.parametrize("scheme", ["sqlite", "dir", "memory"])
 def test_d2_2_resume_from_a_url_in_tmp_path(console, tmp_path, scheme):
-    url = ("sqlite:///%s" % (tmp_path / "runs.db") if scheme == "sqlite"
-           else "dir://%s" % (tmp_path / "runs"))
+    url = {"sqlite": "sqlite:///%s" % (tmp_path / "runs.db"),
+           "dir": "dir://%s" % (tmp_path / "runs"),
+           "memory": "memory://?%s" % tmp_path.name}[scheme]
     runs = []
     with pytest.raises(KeyboardInterrupt):
         feed_task(console, url, Renamer(interrupt_at=3), runs=runs,
@@ -309,6 +311,15 @@ def test_d2_2_resume_from_a_url_in_tmp_path(console, tmp_path, scheme):
     result = feed_task(console, url, Renamer(), runs=runs).execute()
     assert len(console.calls) == calls and runs == ["count"]
     assert result["entries"] == 6
+
+
+def test_d2_1_a_url_opens_one_backend_per_process(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "one.db")
+    first = dist.fetch_backend(url)
+    assert dist.fetch_backend(url) is first
+    assert dist.fetch_backend(first) is first
+    with mock.patch("os.getpid", return_value=-1):  # as in a forked child
+        assert dist.fetch_backend(url) is not first
 
 
 def test_d2_layering_transaction_does_not_import_distributed():
