@@ -322,6 +322,16 @@ def test_d2_1_a_url_opens_one_backend_per_process(tmp_path):
         assert dist.fetch_backend(url) is not first
 
 
+def test_d2_1_sqlite_file_in_wal_mode(console, tmp_path):
+    """A SQLite URL's file is written in WAL mode: commits without an fsync
+    of their own, nothing committed lost when the process is killed."""
+    import sqlite3
+    path = tmp_path / "wal.db"
+    feed_task(console, "sqlite:///%s" % path, Renamer()).execute()
+    with sqlite3.connect(str(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
 def test_d2_layering_transaction_does_not_import_distributed():
     code = ("import sys, pypvm_tx.transaction; "
             "print('pypvm_tx.distributed' in sys.modules)")
