@@ -26,7 +26,7 @@ as a fraction of the per-process figure (target: at most 1/3).
 Usage::
 
     python benchmarks/bench_processes.py [--processes 4] [--threads 10]
-        [--transactions 25] [--lpars 20] [--latency 0.01]
+        [--transactions 100] [--lpars 20] [--latency 0.01]
         [--providers inprocess,file,tooz]
 
 ``--transactions`` is per thread.  Exits 1 if any increment was lost or
@@ -87,7 +87,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--threads", type=int, default=10)
-    parser.add_argument("--transactions", type=int, default=25,
+    parser.add_argument("--transactions", type=int, default=100,
                         help="per thread (default %(default)s)")
     parser.add_argument("--lpars", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.010)
