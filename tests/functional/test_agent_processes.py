@@ -34,7 +34,7 @@ def uuids(emulator_url):
 def run(url, uuids, provider, where=""):
     return agent_procs.run_agents(
         url, uuids, provider, where, processes=PROCESSES, threads=THREADS,
-        transactions=TRANSACTIONS, deadline=60, timeout=60)
+        transactions=TRANSACTIONS, deadline=20, timeout=30)
 
 
 def assert_nothing_lost(result):
