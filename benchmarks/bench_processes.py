@@ -42,6 +42,8 @@ import tempfile
 import agent_procs
 from bench_http import start_emulator
 
+from pypvm_tx.testing.emulator.cli import BoundedArg
+
 # The Redis helper of the tests (the repository root on the path).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -85,12 +87,14 @@ def print_row(result):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=10)
-    parser.add_argument("--transactions", type=int, default=100,
+    count = BoundedArg(int, 1)
+    parser.add_argument("--processes", type=count, default=4)
+    parser.add_argument("--threads", type=count, default=10)
+    parser.add_argument("--transactions", type=count, default=100,
                         help="per thread (default %(default)s)")
-    parser.add_argument("--lpars", type=int, default=20)
-    parser.add_argument("--latency", type=float, default=0.010)
+    parser.add_argument("--lpars", type=count, default=20)
+    parser.add_argument("--latency", type=BoundedArg(float, 0),
+                        default=0.010)
     parser.add_argument("--providers", default=",".join(
         agent_procs.PROVIDERS))
     args = parser.parse_args(argv)
