@@ -67,8 +67,8 @@ ADAPTER_CHILD_ORDER = (
     "ServerAdapter", "WWPNs", "NportLoggedInStatus", "OperatingSystemDisks",
 )
 PORT_CHILD_ORDER = (
-    "Metadata", "LocationCode", "PortName", "UniqueDeviceID", "WWPN",
-    "AvailablePorts", "TotalPorts",
+    "Metadata", "LocationCode", "PhysicalVolumes", "PortName",
+    "UniqueDeviceID", "WWPN", "AvailablePorts", "TotalPorts",
 )
 
 

@@ -38,7 +38,7 @@ VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
     "ResourceMonitoringControlState", "ResourceMonitoringIPAddress",
     "AssociatedManagedSystem", "HostEthernetAdapterLogicalPorts",
     "LogicalPorts", "MACAddressPrefix", "IsServicePartition", "ReferenceCode",
-    "PowerOnWithHypervisor", "Description", "APICapable",
+    "ReferenceCodeFull", "IsManagementPartition", "PowerOnWithHypervisor", "Description", "APICapable",
     "ManagerPassthroughCapable", "IsVNICCapable", "VNICFailOverCapable",
     "MediaRepositories", "MoverServicePartition", "PhysicalVolumes",
     "PagingServicePartition", "SharedEthernetAdapters", "StoragePools",
@@ -55,6 +55,12 @@ VFC_MAPPING_CHILD_ORDER = (
     "Metadata", "AssociatedLogicalPartition", "ClientAdapter", "Port",
     "ServerAdapter",
 )
+#: Where a VIOS's physical FC ports are, below its element.
+_PFC_PORTS = "/".join((
+    "PartitionIOConfiguration", "ProfileIOSlots", "ProfileIOSlot",
+    "AssociatedIOSlot", "RelatedIOAdapter", "PhysicalFibreChannelAdapter",
+    "PhysicalFibreChannelPorts", "PhysicalFibreChannelPort"))
+
 # Schema orders and storage parts live in the storage module; these names
 # are kept here for code that imported them from this one.
 ADAPTER_CHILD_ORDER = stor.ADAPTER_CHILD_ORDER
@@ -531,6 +537,12 @@ class VIOS(lpar.BasePartition):
     def vfc_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VFCMapping` (``ViosFCMapping`` group)."""
         return _MappingList(self, "VirtualFibreChannelMappings", VFCMapping)
+
+    @property
+    def pfc_ports(self) -> List[stor.PhysFCPort]:
+        """The physical Fibre Channel ports of the VIOS's I/O slots (what
+        a VFC mapping's ``Port`` can be)."""
+        return [stor.PhysFCPort(elem) for elem in self._findall(_PFC_PORTS)]
 
     @property
     def media_repository(self) -> Optional[VMediaRepos]:

@@ -45,6 +45,7 @@ def adapter():
     ("ClientAdapter", stor.ADAPTER_CHILD_ORDER),
     ("ServerAdapter", stor.ADAPTER_CHILD_ORDER),
     ("Port", stor.PORT_CHILD_ORDER),
+    ("PhysicalFibreChannelPort", stor.PORT_CHILD_ORDER),
     ("VirtualDisk", stor.VDISK_CHILD_ORDER),
     ("PhysicalVolume", stor.PV_CHILD_ORDER),
     ("LogicalUnit", stor.LU_CHILD_ORDER),
@@ -128,6 +129,18 @@ def test_w3_vfc_sub_wrappers_on_captures():
     assert (port.name, port.wwpn) == ("fcs0", "10000090FA1B6302")
     assert port.npiv_total_ports == 64
     assert [m.backing_port for m in maps].count(None) == 1
+
+
+def test_w3_vios_pfc_ports_on_captures():
+    """W3 rev 2: VIOS.pfc_ports lists the physical FC ports of its I/O
+    configuration (where VFC mappings' ports come from)."""
+    ports = template_vios("vios_01.xml").pfc_ports
+    assert len(ports) == 4
+    assert all(type(p) is stor.PhysFCPort for p in ports)
+    assert ports[0].name == "fcs0" and ports[0].wwpn == "21000024FF649104"
+    assert ports[0].npiv_total_ports == 64
+    assert [p.name for p in template_vios("vios_02.xml").pfc_ports] == [
+        "fcs1", "fcs0"]
 
 
 # -- the peer's builders -------------------------------------------------------
