@@ -252,11 +252,11 @@ def _required(value: Optional[str], what: str) -> str:
 
 #: Backing storage and target device classes by element name.
 STORAGE_TYPES: Dict[str, Type[_Storage]] = {
-    k.schema_type: k for k in (VDisk, PV, LU, VOptMedia)  # type: ignore[misc]
+    str(k.schema_type): k for k in (VDisk, PV, LU, VOptMedia)
 }
 TARGET_DEV_TYPES: Dict[str, Type[_TargetDev]] = {
-    k.schema_type: k for k in (VDiskTargetDev, PVTargetDev,  # type: ignore[misc]
-                               LUTargetDev, VOptTargetDev)
+    str(k.schema_type): k for k in (VDiskTargetDev, PVTargetDev,
+                                    LUTargetDev, VOptTargetDev)
 }
 
 
