@@ -178,6 +178,18 @@ def test_d2_1_unserialisable_provides_refused(console, backend):
         task.execute()
 
 
+def test_d2_1_unserialisable_post_execute_result_refused(console, backend):
+    class Opaque(tf_task.Task):
+        def execute(self, wrapper_task_rets):
+            return object()
+
+    task = feed_task(console, backend, Renamer())
+    task.add_post_execute(Opaque("opaque", provides="thing"))
+    with pytest.raises(TypeError, match="post-execute results"):
+        task.execute()
+    assert record_of(backend)[1] is None  # not finished
+
+
 # ------------------------------------------------------------------ D2.2 --
 
 def test_d2_2_interrupted_run_resumes_only_unrecorded(console, backend):
