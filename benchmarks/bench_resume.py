@@ -7,8 +7,9 @@ Prints figures; it is not a test.
     LPARs, 20 ms latency) and, per trial, a FeedTask in a child process
     SIGKILLed at a random moment -- in its start or feed GET, anywhere in
     the fan-out, or after its last POST -- then resumed in a new process
-    to the end and run once more (finished).  A trial passes when every
-    LPAR holds its target, the out-of-band changes made after the kill
+    to the end and run once more (finished).  A trial passes when no
+    child ran an entry its run's record held as done when it started,
+    every LPAR holds its target, the out-of-band changes made after the kill
     are kept, every LPAR was POSTed exactly once, the result covers every
     entry, the post-execute task ran once (again only if the kill cut it
     off) and the finished run made no GET and no POST
