@@ -5,21 +5,23 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
-from taskflow import engines as tf_engines
 from taskflow import exceptions as tf_exc
 from taskflow import flow as tf_flow
 from taskflow import task as tf_task
-from taskflow.patterns import linear_flow as tf_lf
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.i18n import _
-from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
-from pypvm_tx.transaction.run_record import (FinishedRun, Persistence,
-                                             RunRecord, check_run, open_run)
+from pypvm_tx.transaction.post_exec import (  # noqa: F401 - re-exported
+                                            WRAPPER_TASK_OUTCOMES,
+                                            WRAPPER_TASK_RETS, atom_names,
+                                            run_post_exec)
+from pypvm_tx.transaction.run_record import (Persistence, RunRecord,
+                                             check_run, open_run,
+                                             recorded_result)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 from pypvm_tx.wrappers import entry_wrapper as ewrap
@@ -27,21 +29,7 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 LOG = logging.getLogger(__name__)
 
 
-#: Store names the post-execute tasks of a FeedTask may require.
-WRAPPER_TASK_RETS = "wrapper_task_rets"
-WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
-
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
-
-
-def _atom_names(item) -> List[str]:
-    """Names of every task in ``item`` (a task, or a flow, recursively)."""
-    if isinstance(item, tf_flow.Flow):
-        names = []
-        for node, _meta in item.iter_nodes():
-            names.extend(_atom_names(node))
-        return names
-    return [item.name]
 
 
 def _checked_feed_list(name: str, feed) -> list:
@@ -103,25 +91,18 @@ class FeedTask(tf_task.Task):
         Cannot be combined with ``continue_on_error``.
     :param policy, lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
-    :param persistence: record the run so that it can be resumed: a
-        TaskFlow persistence backend or its URL (``sqlite:///path.db`` or
-        another SQLAlchemy URL, ``memory://``, ``dir:///path``).  Each
-        entry's outcome is recorded as it finishes (in batches), and
-        ``execute()`` again with the same ``persistence`` and ``run_id``,
-        in this process or another, runs only the entries not recorded as
-        updated or unchanged, and returns a finished run's recorded result
-        without a request.  See "Resuming a run" in the guide.
-    :param run_id: the name of the recorded run; required with
-        ``persistence``.
+    :param persistence, run_id: record the run, named ``run_id``, in a
+        TaskFlow persistence backend or its URL (``sqlite:///path.db``,
+        ``memory://``, ``dir:///path`` ...); ``execute()`` again with the
+        same two, in any process, runs only the entries not recorded as
+        updated or unchanged (see "Resuming a run" in the guide).
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
         holds something other than EntryWrappers, ``max_workers`` is not
         a positive integer, or both ``fail_fast`` and ``continue_on_error``
         are set.
-    :raises TypeError: ``progress`` is not callable, ``persistence`` is
-        neither a backend nor a string, or ``run_id`` is not a string.
-    :raises ValueError: (also) only one of ``persistence`` and ``run_id``
-        is given.
+    :raises TypeError: ``progress`` is not callable, or ``persistence``
+        or ``run_id`` is of a wrong type (ValueError: only one given).
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
         entry, in feed order.
@@ -310,7 +291,7 @@ class FeedTask(tf_task.Task):
                 raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
                                   "TaskFlow tasks or flows; got %(type)s.") % {
                     "name": self.name, "type": type(item).__name__})
-            names.extend(_atom_names(item))
+            names.extend(atom_names(item))
         with self._lock:
             if self._phase == _POST_EXEC:
                 raise RuntimeError(_(
@@ -370,26 +351,11 @@ class FeedTask(tf_task.Task):
                 LOG.info(_("FeedTask %(name)s: run %(run)s has finished; "
                            "returning its recorded result."),
                          {"name": self.name, "run": self.run_id})
-                return self._recorded_result(finished)
+                self.outcomes, rets, post = recorded_result(finished)
+                return dict(post, **{WRAPPER_TASK_RETS: rets})
             return self._execute(has_subtasks, run)
         finally:
             run.close()
-
-    def _recorded_result(self, finished: FinishedRun) -> Dict[str, Any]:
-        """The result and outcomes of a finished run, from its record."""
-        outcomes, rets = {}, {}
-        for uuid in finished.order:
-            earlier = finished.outcomes[uuid]
-            error = (None if earlier.error is None
-                     else pvmex.RecordedError(earlier.error))
-            outcomes[uuid] = EntryOutcome(uuid, earlier.status, error,
-                                          earlier.retries)
-            if error is None:
-                rets[uuid] = dict(earlier.provides, wrapper=None)
-        self.outcomes = outcomes
-        result = dict(finished.post_results)
-        result[WRAPPER_TASK_RETS] = rets
-        return result
 
     def _execute(self, has_subtasks, run: Optional[RunRecord]):
         self.outcomes = {}
@@ -407,7 +373,9 @@ class FeedTask(tf_task.Task):
             result = self._run_post_exec(
                 rets, [item for item, _f in post_exec], run)
         if run is not None:
-            run.finish(list(self.outcomes), _post_results(result))
+            run.finish(list(self.outcomes), {
+                key: value for key, value in (result or {}).items()
+                if key != WRAPPER_TASK_RETS})
         return result
 
     def _units(self):
@@ -431,7 +399,7 @@ class FeedTask(tf_task.Task):
             pending = fanout.restore(run.recorded())
         workers = min(self.max_workers, len(pending))
         if workers:
-            self._run_workers(fanout, workers)
+            fanout.run(workers)
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
@@ -443,20 +411,6 @@ class FeedTask(tf_task.Task):
         fanout.failures.sort(key=lambda failed: order[failed[0]])
         self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
-
-    @staticmethod
-    def _run_workers(fanout: _FanOut, workers: int) -> None:
-        """Run ``fanout`` on a pool of its own, shut down before return."""
-        pool = ContextThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(fanout.work) for _ in range(workers)]
-            for future in futures:
-                future.result()
-        except BaseException:
-            fanout.stop()
-            raise
-        finally:
-            pool.shutdown(wait=True)
 
     def _keep_final_wrappers(self, units, outcomes):
         """Make ``feed`` show each entry's final wrapper."""
@@ -508,33 +462,4 @@ class FeedTask(tf_task.Task):
                                                   outcomes=outcomes)
 
     def _run_post_exec(self, rets, items, run: Optional[RunRecord] = None):
-        """Run ``items`` in order; with a ``run``, on an engine persisted
-        there, so that a task that finished is not run again."""
-        if not items:
-            return rets
-        flow = tf_lf.Flow("%s_post_execs" % self.name)
-        flow.add(*items)
-        store = dict(rets)
-        store[WRAPPER_TASK_OUTCOMES] = self.outcomes
-        if run is not None:
-            engine = run.engine(flow, store)
-        else:
-            engine = tf_engines.load(flow, store=store)
-        try:
-            engine.run()
-        except tf_exc.WrappedFailure as wrapped:
-            LOG.error(_("FeedTask %s: several post-execute tasks failed; "
-                        "each is logged below."), self.name)
-            for failure in wrapped:
-                LOG.error(failure.pformat(traceback=True))
-            raise pvmex.MultipleExceptionsInFeedTask(
-                self.name, wrapped, outcomes=self.outcomes) from None
-        results = engine.storage.fetch_all()
-        results.pop(WRAPPER_TASK_OUTCOMES, None)
-        return results
-
-
-def _post_results(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """The post-execute tasks' part of a result (what a run records)."""
-    return {key: value for key, value in (result or {}).items()
-            if key not in (WRAPPER_TASK_RETS, WRAPPER_TASK_OUTCOMES)}
+        return run_post_exec(self.name, rets, self.outcomes, items, run)
