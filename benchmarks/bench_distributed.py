@@ -271,7 +271,7 @@ def main(argv=None):
     redis.start()
     board_url = "redis://:bench-pw@127.0.0.1:%d/bench" % redis.port
     db = "sqlite:///%s/runs.db" % work
-    fetch_backend(db)[0].close()  # the schema, once
+    fetch_backend(db)  # the schema, before the workers
     emu, url = start_emulator(n)
     try:
         control = EmulatorControl(url)

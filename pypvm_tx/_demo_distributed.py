@@ -108,7 +108,7 @@ class DistributedParts:
         from pypvm_tx.testing.workers import WorkerProcesses
 
         self.redis = _LocalRedis(self.workdir)
-        fetch_backend(self.persistence)[0].close()  # the schema, once
+        fetch_backend(self.persistence)  # the schema, before the workers
         self.workers = WorkerProcesses(console_url, self.redis.url,
                                        self.persistence, self.count,
                                        threads=self.threads,

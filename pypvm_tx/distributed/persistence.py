@@ -19,6 +19,7 @@ change being already there, find nothing to change.
 
 import contextlib
 import json
+import os
 import threading
 import uuid as uuidlib
 from typing import Any, Dict, List, Optional, Tuple
@@ -46,38 +47,72 @@ _NAMESPACE = uuidlib.UUID("5d0c7c52-3f5e-4b8e-9d43-6a1c2f7e9b10")
 _BATCH_PREFIX = "outcomes-"
 
 #: Seconds between two writes of queued outcomes.
-DEFAULT_INTERVAL = 0.2
+DEFAULT_INTERVAL = 0.5
 #: Queued outcomes that trigger a write before the interval is up.
 DEFAULT_BATCH = 500
 
 
-def fetch_backend(persistence) -> Tuple[tf_persistence.Backend, bool]:
-    """The backend for ``persistence`` and whether this module owns it.
+#: Backends opened from URLs, by (process id, URL): one per URL and
+#: process, so a URL's engine is created and its schema upgraded once,
+#: and a forked child opens its own.
+_BACKENDS: Dict[Tuple[int, str], tf_persistence.Backend] = {}
+_BACKENDS_LOCK = threading.Lock()
 
-    A URL gets a new backend, its schema created or upgraded (owned: closed
-    with the run); a backend object is used as it is.
+
+def fetch_backend(persistence) -> tf_persistence.Backend:
+    """The backend for ``persistence``: a backend object as it is; for a
+    URL, this process's backend for it, created (and its schema created
+    or upgraded) on first use.
 
     :raises ValueError: the URL names no usable backend.
     """
     if isinstance(persistence, tf_persistence.Backend):
-        return persistence, False
-    conf: Dict[str, Any] = {"connection": persistence}
-    parts = urlsplit(persistence)
+        return persistence
+    key = (os.getpid(), persistence)
+    with _BACKENDS_LOCK:
+        backend = _BACKENDS.get(key)
+        if backend is None:
+            backend = _BACKENDS[key] = _open_url(persistence)
+    return backend
+
+
+def _open_url(url: str) -> tf_persistence.Backend:
+    conf: Dict[str, Any] = {"connection": url}
+    parts = urlsplit(url)
     if parts.scheme in ("dir", "file"):
         conf["path"] = unquote(parts.netloc + parts.path)
     try:
         backend = tf_backends.fetch(conf)
     except Exception as exc:
         raise ValueError(_("No TaskFlow persistence backend for %(url)r: "
-                           "%(exc)s") % {"url": _safe_url(persistence),
+                           "%(exc)s") % {"url": _safe_url(url),
                                          "exc": exc}) from exc
+    if parts.scheme.startswith("sqlite") and parts.path not in ("", "/",
+                                                                "/:memory:"):
+        _write_ahead(backend)
     try:
         with contextlib.closing(backend.get_connection()) as conn:
             conn.upgrade()
     except BaseException:
         backend.close()
         raise
-    return backend, True
+    return backend
+
+
+def _write_ahead(backend) -> None:
+    """Open the SQLite file of ``backend`` in WAL mode, syncing at
+    checkpoints (``synchronous=NORMAL``): a commit costs no fsync of its
+    own, yet a killed process loses nothing committed (a power cut may
+    lose the last commits: their entries then simply run again)."""
+    import sqlalchemy  # with the SQLAlchemy backend, it is installed
+
+    def pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    sqlalchemy.event.listen(backend.engine, "connect", pragmas)
 
 
 def _safe_url(url: str) -> str:
@@ -113,7 +148,6 @@ def _checked_json(what: str, value: Any) -> Any:
 class TaskFlowRun(RunRecord):
     """The record of run ``run_id`` of FeedTask ``name`` in ``backend``.
 
-    :param owned: close ``backend`` when the record is closed.
     :param interval: seconds between two batched writes (default
         :data:`DEFAULT_INTERVAL`).
     :param batch: queued outcomes that trigger a write at once (default
@@ -121,11 +155,10 @@ class TaskFlowRun(RunRecord):
     """
 
     def __init__(self, backend: tf_persistence.Backend, run_id: str,
-                 name: str, owned: bool = False,
+                 name: str,
                  interval: Optional[float] = None,
                  batch: Optional[int] = None):
         self._backend = backend
-        self._owned = owned
         self._run_id = run_id
         self._name = name
         self._interval = DEFAULT_INTERVAL if interval is None else interval
@@ -223,8 +256,11 @@ class TaskFlowRun(RunRecord):
 
     def _write(self, items: List[list],
                meta: Optional[Dict[str, Any]] = None) -> None:
-        """Save ``items`` as one batch (and ``meta``), one transaction."""
+        """Save ``items`` as one batch (and ``meta``), one transaction;
+        nothing when there is nothing new and the record exists."""
         with self._db_lock:
+            if not items and meta is None and self._created:
+                return
             if meta is not None:
                 self._meta = meta
             fd = tf_models.FlowDetail(self._name, uuid=self._fd_uuid)
@@ -289,8 +325,7 @@ class TaskFlowRun(RunRecord):
                      "post_results": post_results})
 
     def close(self) -> None:
-        """Write what is still queued (errors logged) and release the
-        backend if it was opened from a URL."""
+        """Write what is still queued (errors logged, not raised)."""
         try:
             self._stop_writer()
             items = self._take_queue()
@@ -300,17 +335,17 @@ class TaskFlowRun(RunRecord):
             LOG.exception(_("Run %s: the last outcomes could not be "
                             "recorded; they run again on resume."),
                           self._run_id)
-        finally:
-            if self._owned:
-                self._backend.close()
 
     # -- post-execute ----------------------------------------------------------
 
     def engine(self, flow: Any, store: Dict[str, Any]) -> Any:
-        """An engine for ``flow`` persisted in this run's logbook."""
+        """An engine for ``flow`` persisted in this run's logbook.
+
+        The outcomes queued so far are written first, so a run cut off in
+        its post-execute tasks does not run entries again.
+        """
+        self._write(self._take_queue())
         with self._db_lock:
-            if not self._created:
-                self._write_created()
             book = self._conn.get_logbook(self._book_uuid)
             detail = book.find(self._post_uuid)
             if detail is None:
@@ -323,24 +358,11 @@ class TaskFlowRun(RunRecord):
         engine.storage.inject(store, transient=True)
         return engine
 
-    def _write_created(self) -> None:
-        """Create the run's logbook and flow detail (lock held)."""
-        fd = tf_models.FlowDetail(self._name, uuid=self._fd_uuid)
-        fd.meta = dict(self._meta)
-        self._save(fd)
-
-
 def open_run(persistence, run_id: str, name: str) -> TaskFlowRun:
     """Open the record of run ``run_id`` of FeedTask ``name``.
 
     :param persistence: a TaskFlow persistence backend, or its URL
         (``sqlite:///path.db`` or another SQLAlchemy URL, ``memory://``,
-        ``dir:///path``).
+        ``dir:///path``); a URL's backend is kept for the process.
     """
-    backend, owned = fetch_backend(persistence)
-    try:
-        return TaskFlowRun(backend, run_id, name, owned=owned)
-    except BaseException:
-        if owned:
-            backend.close()
-        raise
+    return TaskFlowRun(fetch_backend(persistence), run_id, name)

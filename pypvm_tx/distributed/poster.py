@@ -52,18 +52,14 @@ def fan_out(task: Any, run: Any) -> _FanOut:
     if run is None:
         raise ValueError(_("FeedTask %s: a jobboard needs persistence.")
                          % task.name)
-    backend, owned = fetch_backend(task.persistence)
+    backend = fetch_backend(task.persistence)
+    board, owns_board = open_jobboard(task.jobboard, backend,
+                                      name="pypvm-tx-" + task.name)
     try:
-        board, owns_board = open_jobboard(task.jobboard, backend,
-                                          name="pypvm-tx-" + task.name)
-        try:
-            return _Poster(task, run, board, backend).run()
-        finally:
-            if owns_board:
-                board.close()
+        return _Poster(task, run, board, backend).run()
     finally:
-        if owned:
-            backend.close()
+        if owns_board:
+            board.close()
 
 
 def _entries(task: Any) -> Tuple[List[Tuple], Dict[str, Any]]:

@@ -122,13 +122,9 @@ class Worker:
         self.max_workers = max_workers
         self.lock_provider = locks.check_provider(lock_provider, "Worker")
         self.name = name or "%s-%d" % (socket.gethostname(), os.getpid())
-        self.backend, self._owns_backend = fetch_backend(persistence)
-        try:
-            board, self._owns_board = open_jobboard(jobboard, self.backend,
-                                                    name=self.name)
-        except BaseException:
-            self._close_backend()
-            raise
+        self.backend = fetch_backend(persistence)
+        board, self._owns_board = open_jobboard(jobboard, self.backend,
+                                                name=self.name)
         self._board = board
         self._claims = ExpiringClaims(board, claim_expiry)
         self._conductor = _Conductor(self.name, self._claims, self.backend,
@@ -167,11 +163,6 @@ class Worker:
         self.pool.shutdown(wait=True)
         if self._owns_board:
             self._board.close()
-        self._close_backend()
-
-    def _close_backend(self) -> None:
-        if self._owns_backend:
-            self.backend.close()
 
     def __enter__(self) -> "Worker":
         return self

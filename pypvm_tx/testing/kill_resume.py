@@ -7,12 +7,13 @@ a FeedTask (recorded in SQLite) whose one Subtask sets each LPAR's name
 to a target derived from its UUID, and is killed after a random delay;
 between kills some LPARs get an out-of-band change of their memory; the
 run is resumed in a new process each time, then once to the end, then
-once more (a finished run).  The trial passes when every LPAR holds its
-target name, every out-of-band change is still there, the emulator
-stored exactly one POST per LPAR (none POSTed again after reaching its
-target), the last run's result covers every entry, the post-execute
-task ran once (again only when a kill cut it off) and the finished run
-made no GET and no POST.
+once more (a finished run).  The trial passes when no child ran an
+entry its run's record held as done when it started (the finished run
+then runs none), every LPAR holds its target name, every out-of-band
+change is still there, the emulator stored exactly one POST per LPAR
+(none POSTed again after reaching its target), the last run's result
+covers every entry, the post-execute task ran once (again only when a
+kill cut it off) and the finished run made no GET and no POST.
 
 The child side runs as ``python -m pypvm_tx.testing.kill_resume``.
 """
@@ -25,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 from taskflow import task as tf_task
 
@@ -36,8 +37,8 @@ from pypvm_tx.testing.emulator import (DEFAULT_PASSWORD, DEFAULT_USER,
 NAME_PATH = "PartitionName"
 MEMORY_PATH = "PartitionMemoryConfiguration/DesiredMemory"
 #: Printed by the child: before execute(), at the post-execute task's
-#: start, and with its summary at the end.
-READY, POST_EXEC, DONE = "ready", "post-exec", "done "
+#: start, with its summary at the end, and with each entry it runs.
+READY, POST_EXEC, DONE, RAN = "ready", "post-exec", "done ", "ran "
 
 
 def target_name(uuid: str) -> str:
@@ -46,7 +47,9 @@ def target_name(uuid: str) -> str:
 
 
 def set_target(lpar) -> bool:
-    """The Subtask: set the target name; True when that is a change."""
+    """The Subtask: set the target name; True when that is a change.
+    Says on which entry it runs (one write: whole lines)."""
+    sys.stdout.write("%s%s\n" % (RAN, lpar.uuid))
     target = target_name(lpar.uuid)
     if lpar.name == target:
         return False
@@ -117,7 +120,12 @@ class Trial:
 
     def __init__(self):
         self.kills = 0
+        #: Kills before the child stored any POST (start, feed GET).
+        self.early_kills = 0
+        #: Kills when some, not all, of the LPARs were POSTed.
         self.mid_run_kills = 0
+        #: Kills after every LPAR was POSTed (recording, post-execute).
+        self.late_kills = 0
         self.finished_early = 0
         #: Kills that cut the post-execute task off (it may run again).
         self.post_exec_cut = 0
@@ -136,14 +144,19 @@ class KillResume:
     :param workdir: where each trial's SQLite file and marker go.
     :param span: an early kill comes a random 0..``span`` seconds after
         the child is ready to execute (in its feed GET, most often).
-    :param early: the share of kills timed that way; the others come when
-        the emulator has stored a random number of the POSTs still to do
-        (at most all of them: then in the run's last steps), so they land
-        anywhere in the fan-out whatever the machine's speed.
+    :param early: the share of kills timed that way.
+    :param late: the share of kills a random 0..50 ms after the last POST
+        (in the recording, the post-execute task, the finish).  The others
+        come when the emulator has stored a random number of the POSTs
+        still to do, so they land anywhere in the fan-out whatever the
+        machine's speed.
+    :param first_in_fanout: a trial's first kill always lands in the
+        fan-out, short of its end (a test that must kill mid-run).
     """
 
     def __init__(self, url: str, workdir: str, lpars: int = 200,
                  workers: int = 10, span: float = 0.5, early: float = 0.25,
+                 late: float = 0.15, first_in_fanout: bool = True,
                  oob_per_kill: int = 3, rng: Optional[random.Random] = None,
                  timeout: float = 120):
         self.url = url
@@ -154,6 +167,8 @@ class KillResume:
         self.workers = workers
         self.span = span
         self.early = early
+        self.late = late
+        self.first_in_fanout = first_in_fanout
         self.oob_per_kill = oob_per_kill
         self.rng = rng or random.Random()
         self.timeout = timeout
@@ -180,29 +195,44 @@ class KillResume:
         """Start a child and SIGKILL it after a random delay; True when it
         finished first."""
         posted = self._posted()
+        done = self._recorded_done(*args[:2])
         proc = self._start(*args)
-        if trial.kills == 0 and posted + self.workers + 1 < self.lpars:
-            # The first kill always lands in the fan-out, short of its end.
-            self._wait_for_posts(proc, self.rng.randint(
-                posted + 1, self.lpars - self.workers - 1))
-        elif posted >= self.lpars or self.rng.random() < self.early:
-            time.sleep(self.rng.uniform(0, self.span))
-        else:
-            self._wait_for_posts(proc, self.rng.randint(posted + 1,
-                                                        self.lpars))
+        self._wait_for_kill_point(trial, proc, posted)
         proc.send_signal(signal.SIGKILL)
         proc.wait(self.timeout)
         rest = proc.stdout.read() if proc.stdout else ""
+        self._check_run_once(trial, done, rest)
         if proc.returncode == 0 and DONE in rest:
             trial.finished_early += 1
             return True
         trial.kills += 1
         now = self._posted()
-        if posted < now < self.lpars:
+        if now == posted:
+            trial.early_kills += 1
+        elif now < self.lpars:
             trial.mid_run_kills += 1
+        else:
+            trial.late_kills += 1
         if POST_EXEC in rest:
             trial.post_exec_cut += 1
         return False
+
+    def _wait_for_kill_point(self, trial: Trial, proc, posted: int) -> None:
+        """Wait for the moment to kill ``proc``, chosen at random."""
+        rng, lpars = self.rng, self.lpars
+        if (self.first_in_fanout and trial.kills == 0
+                and posted + self.workers + 1 < lpars):
+            self._wait_for_posts(proc, rng.randint(
+                posted + 1, lpars - self.workers - 1))
+            return
+        draw = rng.random()
+        if posted >= lpars or draw < self.early:
+            time.sleep(rng.uniform(0, self.span))
+        elif draw < self.early + self.late:
+            self._wait_for_posts(proc, lpars)
+            time.sleep(rng.uniform(0, 0.05))
+        else:
+            self._wait_for_posts(proc, rng.randint(posted + 1, lpars))
 
     def _wait_for_posts(self, proc, count: int) -> None:
         """Return once the emulator has stored ``count`` POSTs in all (or
@@ -212,9 +242,11 @@ class KillResume:
                and time.monotonic() < deadline):
             time.sleep(0.005)
 
-    def _run_to_end(self, args) -> Dict:
+    def _run_to_end(self, trial: Trial, args) -> Dict:
+        done = self._recorded_done(*args[:2])
         proc = self._start(*args)
         out, _err = proc.communicate(timeout=self.timeout)
+        self._check_run_once(trial, done, out)
         for line in out.splitlines():
             if line.startswith(DONE):
                 return json.loads(line[len(DONE):])
@@ -244,10 +276,10 @@ class KillResume:
             if self._kill_once(trial, args):
                 break
             self._change_out_of_band(uuids, expected)
-        summary = self._run_to_end(args)
+        summary = self._run_to_end(trial, args)
         self._check(trial, uuids, expected, summary, marker)
         self.control.reset_counters()
-        again = self._run_to_end(args)
+        again = self._run_to_end(trial, args)
         counters = self.control.counters()["by_method"]
         if counters.get("GET") or counters.get("POST"):
             trial.problems.append("the finished run made requests: %s"
@@ -258,6 +290,27 @@ class KillResume:
         if self._marks(marker) != trial.post_exec_runs:
             trial.problems.append("the finished run ran post-execute again")
         return trial
+
+    @staticmethod
+    def _recorded_done(db: str, run_id: str) -> Set[str]:
+        """The entries the run's record holds as updated or unchanged."""
+        from pypvm_tx.distributed import persistence
+        run = persistence.open_run(db, run_id, "kill_resume")
+        try:
+            return {uuid for uuid, o in run.recorded().items()
+                    if o.status in ("updated", "unchanged")}
+        finally:
+            run.close()
+
+    @staticmethod
+    def _check_run_once(trial: Trial, done: Set[str], out: str) -> None:
+        """No entry recorded as done before the child started ran in it."""
+        ran = {line[len(RAN):] for line in out.splitlines()
+               if line.startswith(RAN)}
+        again = ran & done
+        if again:
+            trial.problems.append("%d entries recorded as done ran again "
+                                  "(%s ...)" % (len(again), min(again)))
 
     @staticmethod
     def _marks(marker) -> int:

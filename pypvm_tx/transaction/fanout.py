@@ -9,6 +9,7 @@ from taskflow.types import failure as tf_failure
 
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.entry import _transact
+from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.subtask import _SubtaskRun
 
@@ -54,6 +55,20 @@ class _FanOut:
         self.outcomes: Dict[str, EntryOutcome] = {}
         self.rets: Dict[str, dict] = {}
         self.failures: List[Tuple[str, tf_failure.Failure]] = []
+
+    def run(self, workers: int) -> None:
+        """Run the entries on ``workers`` threads of a pool of this run's
+        own, shut down before returning (also on an interrupt)."""
+        pool = ContextThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(self.work) for _ in range(workers)]
+            for future in futures:
+                future.result()
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def work(self):
         """Run entries until none are left or the fan-out is stopped."""

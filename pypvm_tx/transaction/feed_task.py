@@ -6,21 +6,23 @@ import uuid as uuidlib
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
-from taskflow import engines as tf_engines
 from taskflow import exceptions as tf_exc
 from taskflow import flow as tf_flow
 from taskflow import task as tf_task
-from taskflow.patterns import linear_flow as tf_lf
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.i18n import _
-from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
-from pypvm_tx.transaction.run_record import (FinishedRun, Persistence,
-                                             RunRecord, check_run, open_run)
+from pypvm_tx.transaction.post_exec import (  # noqa: F401 - re-exported
+                                            WRAPPER_TASK_OUTCOMES,
+                                            WRAPPER_TASK_RETS, atom_names,
+                                            run_post_exec)
+from pypvm_tx.transaction.run_record import (Persistence, RunRecord,
+                                             check_run, open_run,
+                                             recorded_result)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 from pypvm_tx.wrappers import entry_wrapper as ewrap
@@ -28,26 +30,12 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 LOG = logging.getLogger(__name__)
 
 
-#: Store names the post-execute tasks of a FeedTask may require.
-WRAPPER_TASK_RETS = "wrapper_task_rets"
-WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
-
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
 
 #: Entries per job of a distributed FeedTask, by default.
 DEFAULT_CHUNK_SIZE = 100
 #: Jobs a distributed FeedTask keeps on the board at most, by default.
 DEFAULT_MAX_INFLIGHT = 8
-
-
-def _atom_names(item) -> List[str]:
-    """Names of every task in ``item`` (a task, or a flow, recursively)."""
-    if isinstance(item, tf_flow.Flow):
-        names = []
-        for node, _meta in item.iter_nodes():
-            names.extend(_atom_names(node))
-        return names
-    return [item.name]
 
 
 def _checked_feed_list(name: str, feed) -> list:
@@ -98,7 +86,8 @@ class FeedTask(tf_task.Task):
         every post-execute task.
     :param progress: ``progress(outcome, done, total)``, called once per
         entry as it finishes, from the worker thread that ran it (skipped
-        entries: from the thread that called ``execute()``), never two
+        entries, and entries a resumed run takes from its record: from the
+        thread that called ``execute()``), never two
         calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
         calls, so ``progress=print`` prints whole lines.  A slow callback
         holds up the workers as they finish entries; an exception from it
@@ -108,16 +97,12 @@ class FeedTask(tf_task.Task):
         Cannot be combined with ``continue_on_error``.
     :param policy, lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
-    :param persistence: record the run so that it can be resumed: a
-        TaskFlow persistence backend or its URL (``sqlite:///path.db`` or
-        another SQLAlchemy URL, ``memory://``, ``dir:///path``).  Each
-        entry's outcome is recorded as it finishes (in batches), and
-        ``execute()`` again with the same ``persistence`` and ``run_id``,
-        in this process or another, runs only the entries not recorded as
-        updated or unchanged, and returns a finished run's recorded result
-        without a request.  See "Resuming a run" in the guide.
-    :param run_id: the name of the recorded run; required with
-        ``persistence`` (with ``jobboard``, a new one by default).
+    :param persistence, run_id: record the run, named ``run_id``, in a
+        TaskFlow persistence backend or its URL (``sqlite:///path.db``,
+        ``memory://``, ``dir:///path`` ...); ``execute()`` again with the
+        same two, in any process, runs only the entries not recorded as
+        updated or unchanged (see "Resuming a run" in the guide).  With
+        ``jobboard``, ``run_id`` defaults to a new one.
     :param jobboard: run the entries in worker processes: a TaskFlow
         jobboard or its URL (``redis://[:password@]host:port/namespace``)
         that ``pypvm-tx worker`` processes watch.  ``execute()`` then
@@ -134,12 +119,11 @@ class FeedTask(tf_task.Task):
         holds something other than EntryWrappers, ``max_workers`` is not
         a positive integer, or both ``fail_fast`` and ``continue_on_error``
         are set.
-    :raises TypeError: ``progress`` is not callable, ``persistence`` is
-        neither a backend nor a string, ``run_id`` is not a string,
+    :raises TypeError: ``progress`` is not callable, ``persistence``
+        or ``run_id`` is of a wrong type (ValueError: only one given),
         ``jobboard`` is neither a jobboard nor a URL, or (with
         ``jobboard``) the delay function is not importable by name.
-    :raises ValueError: (also) only one of ``persistence`` and ``run_id``
-        is given, or ``jobboard`` without ``persistence``, or
+    :raises ValueError: (also) ``jobboard`` without ``persistence``, or
         ``chunk_size`` or ``max_inflight`` is not a positive integer.
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
@@ -346,7 +330,7 @@ class FeedTask(tf_task.Task):
                 raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
                                   "TaskFlow tasks or flows; got %(type)s.") % {
                     "name": self.name, "type": type(item).__name__})
-            names.extend(_atom_names(item))
+            names.extend(atom_names(item))
         with self._lock:
             if self._phase == _POST_EXEC:
                 raise RuntimeError(_(
@@ -406,26 +390,11 @@ class FeedTask(tf_task.Task):
                 LOG.info(_("FeedTask %(name)s: run %(run)s has finished; "
                            "returning its recorded result."),
                          {"name": self.name, "run": self.run_id})
-                return self._recorded_result(finished)
+                self.outcomes, rets, post = recorded_result(finished)
+                return dict(post, **{WRAPPER_TASK_RETS: rets})
             return self._execute(has_subtasks, run)
         finally:
             run.close()
-
-    def _recorded_result(self, finished: FinishedRun) -> Dict[str, Any]:
-        """The result and outcomes of a finished run, from its record."""
-        outcomes, rets = {}, {}
-        for uuid in finished.order:
-            earlier = finished.outcomes[uuid]
-            error = (None if earlier.error is None
-                     else pvmex.RecordedError(earlier.error))
-            outcomes[uuid] = EntryOutcome(uuid, earlier.status, error,
-                                          earlier.retries)
-            if error is None:
-                rets[uuid] = dict(earlier.provides, wrapper=None)
-        self.outcomes = outcomes
-        result = dict(finished.post_results)
-        result[WRAPPER_TASK_RETS] = rets
-        return result
 
     def _execute(self, has_subtasks, run: Optional[RunRecord]):
         self.outcomes = {}
@@ -438,14 +407,14 @@ class FeedTask(tf_task.Task):
             self._phase = _POST_EXEC
             post_exec = list(self._post_exec)
         if fanout is not None and fanout.failures:
-            if run is not None and not self.continue_on_error:
-                run.flush()
             result = self._after_failures(fanout, rets, post_exec, run)
         else:
             result = self._run_post_exec(
                 rets, [item for item, _f in post_exec], run)
         if run is not None:
-            run.finish(list(self.outcomes), _post_results(result))
+            run.finish(list(self.outcomes), {
+                key: value for key, value in (result or {}).items()
+                if key != WRAPPER_TASK_RETS})
         return result
 
     def _units(self):
@@ -476,7 +445,7 @@ class FeedTask(tf_task.Task):
                 pending = fanout.restore(run.recorded())
             workers = min(self.max_workers, len(pending))
             if workers:
-                self._run_workers(fanout, workers)
+                fanout.run(workers)
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
@@ -489,20 +458,6 @@ class FeedTask(tf_task.Task):
         if self.jobboard is None:
             self._keep_final_wrappers(units, fanout.outcomes)
         return fanout
-
-    @staticmethod
-    def _run_workers(fanout: _FanOut, workers: int) -> None:
-        """Run ``fanout`` on a pool of its own, shut down before return."""
-        pool = ContextThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(fanout.work) for _ in range(workers)]
-            for future in futures:
-                future.result()
-        except BaseException:
-            fanout.stop()
-            raise
-        finally:
-            pool.shutdown(wait=True)
 
     def _keep_final_wrappers(self, units, outcomes):
         """Make ``feed`` show each entry's final wrapper."""
@@ -554,36 +509,7 @@ class FeedTask(tf_task.Task):
                                                   outcomes=outcomes)
 
     def _run_post_exec(self, rets, items, run: Optional[RunRecord] = None):
-        """Run ``items`` in order; with a ``run``, on an engine persisted
-        there, so that a task that finished is not run again."""
-        if not items:
-            return rets
-        flow = tf_lf.Flow("%s_post_execs" % self.name)
-        flow.add(*items)
-        store = dict(rets)
-        store[WRAPPER_TASK_OUTCOMES] = self.outcomes
-        if run is not None:
-            engine = run.engine(flow, store)
-        else:
-            engine = tf_engines.load(flow, store=store)
-        try:
-            engine.run()
-        except tf_exc.WrappedFailure as wrapped:
-            LOG.error(_("FeedTask %s: several post-execute tasks failed; "
-                        "each is logged below."), self.name)
-            for failure in wrapped:
-                LOG.error(failure.pformat(traceback=True))
-            raise pvmex.MultipleExceptionsInFeedTask(
-                self.name, wrapped, outcomes=self.outcomes) from None
-        results = engine.storage.fetch_all()
-        results.pop(WRAPPER_TASK_OUTCOMES, None)
-        return results
-
-
-def _post_results(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """The post-execute tasks' part of a result (what a run records)."""
-    return {key: value for key, value in (result or {}).items()
-            if key not in (WRAPPER_TASK_RETS, WRAPPER_TASK_OUTCOMES)}
+        return run_post_exec(self.name, rets, self.outcomes, items, run)
 
 
 def _positive_int(value) -> bool:

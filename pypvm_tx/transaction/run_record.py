@@ -8,10 +8,11 @@ imports the distributed layer at module level, and a FeedTask without
 persistence never loads SQLAlchemy).
 """
 
-from typing import Any, Dict, List, NamedTuple, Optional, Protocol
+from typing import Any, Dict, List, NamedTuple, Optional, Protocol, Tuple
 
 from taskflow.persistence import base as tf_persistence
 
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.outcome import EntryOutcome
 
@@ -105,6 +106,23 @@ def check_run(name: str, persistence: Persistence,
                               and not persistence.strip()):
         raise ValueError(_("FeedTask %s: run_id and a persistence URL must "
                            "not be empty.") % name)
+
+
+def recorded_result(finished: FinishedRun) -> Tuple[
+        Dict[str, EntryOutcome], Dict[str, Dict[str, Any]], Dict[str, Any]]:
+    """A finished run's outcomes, ``wrapper_task_rets`` and post-execute
+    results, from its record: no wrappers (None), and each failure's
+    exception a :class:`~pypvm_tx.exceptions.RecordedError` of its text."""
+    outcomes, rets = {}, {}
+    for uuid in finished.order:
+        earlier = finished.outcomes[uuid]
+        error = (None if earlier.error is None
+                 else pvmex.RecordedError(earlier.error))
+        outcomes[uuid] = EntryOutcome(uuid, earlier.status, error,
+                                      earlier.retries)
+        if error is None:
+            rets[uuid] = dict(earlier.provides, wrapper=None)
+    return outcomes, rets, dict(finished.post_results)
 
 
 def open_run(persistence: Persistence, run_id: str, name: str) -> RunRecord:

@@ -5,8 +5,10 @@ Against the in-memory console (no HTTP)."""
 
 import subprocess
 import sys
+import textwrap
 import threading
 import time
+from unittest import mock
 
 import pytest
 from taskflow import task as tf_task
@@ -176,6 +178,18 @@ def test_d2_1_unserialisable_provides_refused(console, backend):
         task.execute()
 
 
+def test_d2_1_unserialisable_post_execute_result_refused(console, backend):
+    class Opaque(tf_task.Task):
+        def execute(self, wrapper_task_rets):
+            return object()
+
+    task = feed_task(console, backend, Renamer())
+    task.add_post_execute(Opaque("opaque", provides="thing"))
+    with pytest.raises(TypeError, match="post-execute results"):
+        task.execute()
+    assert record_of(backend)[1] is None  # not finished
+
+
 # ------------------------------------------------------------------ D2.2 --
 
 def test_d2_2_interrupted_run_resumes_only_unrecorded(console, backend):
@@ -256,17 +270,30 @@ def test_d2_2_finished_run_with_failures_returns_their_text(console,
 def test_d2_2_post_execute_task_that_finished_is_not_rerun(console,
                                                            backend):
     """Interrupted in its second post-execute task, the resumed run skips
-    the entries and the first post-execute task, and reruns the second."""
-    runs = []
+    the entries and the first post-execute task, and reruns the second.
+    Every outcome is written before the post-execute tasks start (seen
+    from the first one, with no timed write due)."""
+    runs, seen = [], []
+
+    class SeeRecord(Count):
+        def execute(self, wrapper_task_rets):
+            seen.append(len(record_of(backend)[0]))
+            return super().execute(wrapper_task_rets)
+
     task = feed_task(console, backend, Renamer())
-    task.add_post_execute(Count("one", runs, provides="one"),
+    task.add_post_execute(SeeRecord("one", runs, provides="one"),
                           Count("two", runs, provides="two", interrupt=True))
-    with pytest.raises(KeyboardInterrupt):
-        task.execute()
-    again = feed_task(console, backend, Renamer())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dist, "DEFAULT_INTERVAL", 30.0)
+        with pytest.raises(KeyboardInterrupt):
+            task.execute()
+    assert seen == [6]
+    second = Renamer()
+    again = feed_task(console, backend, second)
     again.add_post_execute(Count("one", runs, provides="one"),
                            Count("two", runs, provides="two"))
     result = again.execute()
+    assert second.calls == {}
     assert runs == ["one", "two", "two"]
     assert result["one"] == result["two"] == 6
     assert console.count("update") == 6
@@ -280,10 +307,11 @@ def test_d2_2_other_run_id_is_a_new_run(console, backend):
     assert console.count("update") == 6
 
 
-@pytest.mark.parametrize("scheme", ["sqlite", "dir"])
+@pytest.mark.parametrize("scheme", ["sqlite", "dir", "memory"])
 def test_d2_2_resume_from_a_url_in_tmp_path(console, tmp_path, scheme):
-    url = ("sqlite:///%s" % (tmp_path / "runs.db") if scheme == "sqlite"
-           else "dir://%s" % (tmp_path / "runs"))
+    url = {"sqlite": "sqlite:///%s" % (tmp_path / "runs.db"),
+           "dir": "dir://%s" % (tmp_path / "runs"),
+           "memory": "memory://?%s" % tmp_path.name}[scheme]
     runs = []
     with pytest.raises(KeyboardInterrupt):
         feed_task(console, url, Renamer(interrupt_at=3), runs=runs,
@@ -297,9 +325,40 @@ def test_d2_2_resume_from_a_url_in_tmp_path(console, tmp_path, scheme):
     assert result["entries"] == 6
 
 
+def test_d2_1_a_url_opens_one_backend_per_process(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "one.db")
+    first = dist.fetch_backend(url)
+    assert dist.fetch_backend(url) is first
+    assert dist.fetch_backend(first) is first
+    with mock.patch("os.getpid", return_value=-1):  # as in a forked child
+        assert dist.fetch_backend(url) is not first
+
+
+def test_d2_1_sqlite_file_in_wal_mode(console, tmp_path):
+    """A SQLite URL's file is written in WAL mode: commits without an fsync
+    of their own, nothing committed lost when the process is killed."""
+    import sqlite3
+    path = tmp_path / "wal.db"
+    feed_task(console, "sqlite:///%s" % path, Renamer()).execute()
+    with sqlite3.connect(str(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
 def test_d2_layering_transaction_does_not_import_distributed():
     code = ("import sys, pypvm_tx.transaction; "
             "print('pypvm_tx.distributed' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=60, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_d2_docs_example_runs_as_written(tmp_path):
+    """The "Resuming a run" example of docs/guide.rst, run as written."""
+    import pathlib
+    text = (pathlib.Path(__file__).parents[2] / "docs" / "guide.rst"
+            ).read_text()
+    section = text.split("Resuming a run\n", 1)[1]
+    code = section.split(".. code-block:: python\n", 1)[1].split(
+        "\nHow it behaves", 1)[0]
+    exec(compile(textwrap.dedent(code), "guide.rst", "exec"),
+         {"tmp_path": tmp_path})
