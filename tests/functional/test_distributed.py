@@ -9,7 +9,9 @@ import threading
 import time
 
 import pytest
+from taskflow import engines
 from taskflow import task as tf_task
+from taskflow.patterns import linear_flow
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import transaction as tx
@@ -144,7 +146,8 @@ def test_d3_5_continuation_never_exceeds_max_inflight(
             emu.adapter(), LPAR, emu.uuids()), jobboard=board,
             persistence=db, chunk_size=25, max_inflight=4)
         task.add_functor_subtask(set_label, "cont")
-        task.execute()
+        # Still a TaskFlow task: run inside a flow by an engine.
+        engines.run(linear_flow.Flow("cont-flow").add(task))
     finally:
         stop.set()
         sampler.join()
@@ -368,3 +371,20 @@ def test_d3_4_chunk_finished_without_outcomes_is_named_failed(
         assert str(outcome.status) == "failed"
         assert "WorkerLost" in str(outcome.exception)
     assert emu.updates() == {}
+
+
+def test_d3_1_fail_fast_stops_posting_after_a_failure(solo, thread_worker):
+    """fail_fast: once a chunk reports a failure no further chunk is
+    posted; the entries never posted end 'skipped' (T5.10 rev 2)."""
+    board, db, emu = solo
+    uuids = emu.uuids()
+    task = tx.FeedTask("ff", ewrap.UUIDFeedGetter(emu.adapter(), LPAR, uuids),
+                       jobboard=board, persistence=db, chunk_size=10,
+                       max_inflight=1, fail_fast=True)
+    task.add_functor_subtask(fail_listed, uuids[:1])
+    with pytest.raises(pvmex.RecordedError, match="refused"):
+        task.execute()
+    statuses = [str(o.status) for o in task.outcomes.values()]
+    assert statuses[:10] == ["failed"] + ["updated"] * 9
+    assert statuses[10:] == ["skipped"] * (LPARS - 10)
+    assert sum(emu.updates().values()) == 9
