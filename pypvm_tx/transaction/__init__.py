@@ -31,6 +31,11 @@ and ``wrapper_task_outcomes`` injected into its store.  Per-entry cost is
 therefore a few tens of microseconds plus the Subtasks' own work, and does
 not grow with the size of the feed.
 
+Given a ``jobboard``, the parallel phase runs elsewhere: the FeedTask
+posts its entries in chunks as TaskFlow jobs and worker processes run
+them (:mod:`pypvm_tx.distributed`, imported only then); the outcomes,
+the progress calls and the post-execute phase stay here.
+
 Modules: :mod:`~pypvm_tx.transaction.policy` (TransactionPolicy),
 :mod:`~pypvm_tx.transaction.entry` (entry_transaction),
 :mod:`~pypvm_tx.transaction.subtask` (Subtask, FunctorSubtask),
