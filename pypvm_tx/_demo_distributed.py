@@ -122,10 +122,11 @@ class DistributedParts:
                 "chunk_size": CHUNK_SIZE, "delay_func": short_delay}
 
     @contextlib.contextmanager
-    def out_of_band(self, writer: Any, emulator: Any,
-                    uuids: List[str]) -> Iterator[None]:
+    def out_of_band(self, writer: Any, emulator: Any, uuids: List[str],
+                    display: Any) -> Iterator[None]:
         """While the body runs, ``writer`` renames entries (at its rate)
-        from a thread, so the workers meet etag conflicts."""
+        from a thread, so the workers meet etag conflicts; then a note
+        on ``display`` says whose REST calls the summary counts."""
         stop = threading.Event()
 
         def strike_all():
@@ -144,6 +145,8 @@ class DistributedParts:
         finally:
             stop.set()
             thread.join()
+        display.note(_("REST calls below are this process's; the worker "
+                       "processes made each entry's GET and POST."))
 
     def close(self) -> None:
         """Stop the workers and Redis, and remove the temporary folder."""

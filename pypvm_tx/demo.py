@@ -115,17 +115,12 @@ class Demo:
             self.writer = OutOfBandWriter(self.emulator, args.conflict_rate,
                                           args.seed)
             if args.worker_processes:
-                self._start_workers()
-
-    def _start_workers(self):
-        from pypvm_tx._demo_distributed import DistributedParts
-
-        assert self.emulator is not None  # started just before
-        self.parts = DistributedParts(self.args.worker_processes,
-                                      self.args.workers)
-        with self._stage(_("starting Redis and %d worker processes")
-                         % self.args.worker_processes):
-            self.parts.start(self.emulator.url)
+                from pypvm_tx._demo_distributed import DistributedParts
+                self.parts = DistributedParts(args.worker_processes,
+                                              args.workers)
+                with self._stage(_("starting Redis and %d worker processes")
+                                 % args.worker_processes):
+                    self.parts.start(self.emulator.url)
 
     def _real_adapter(self):
         args = self.args
@@ -271,7 +266,8 @@ class Demo:
         started = time.monotonic()
         beside = (contextlib.nullcontext() if self.parts is None
                   else self.parts.out_of_band(self.writer, self.emulator,
-                                              list(self.before)))
+                                              list(self.before),
+                                              self.display))
         try:
             with beside:
                 if len(flow):
@@ -279,10 +275,6 @@ class Demo:
         finally:
             wall = time.monotonic() - started
             self.display.stop()
-        if self.parts is not None:
-            self.display.note(_("REST calls below are this process's; the "
-                                "worker processes made each entry's GET and "
-                                "POST."))
         calls = self.counter.snapshot()
         outcomes = dict(lpar_ft.outcomes)
         outcomes.update(vios_ft.outcomes)

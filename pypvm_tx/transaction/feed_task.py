@@ -2,7 +2,6 @@
 then post-execute tasks that see every result."""
 
 import threading
-import uuid as uuidlib
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
@@ -13,6 +12,7 @@ from taskflow import task as tf_task
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.i18n import _
+from pypvm_tx.transaction import remote
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
@@ -31,11 +31,6 @@ LOG = logging.getLogger(__name__)
 
 
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
-
-#: Entries per job of a distributed FeedTask, by default.
-DEFAULT_CHUNK_SIZE = 100
-#: Jobs a distributed FeedTask keeps on the board at most, by default.
-DEFAULT_MAX_INFLIGHT = 8
 
 
 def _checked_feed_list(name: str, feed) -> list:
@@ -103,17 +98,12 @@ class FeedTask(tf_task.Task):
         same two, in any process, runs only the entries not recorded as
         updated or unchanged (see "Resuming a run" in the guide).  With
         ``jobboard``, ``run_id`` defaults to a new one.
-    :param jobboard: run the entries in worker processes: a TaskFlow
-        jobboard or its URL (``redis://[:password@]host:port/namespace``)
-        that ``pypvm-tx worker`` processes watch.  ``execute()`` then
-        posts the entries in chunks of ``chunk_size`` as jobs, at most
-        ``max_inflight`` on the board at a time, and gathers each
-        entry's outcome from ``persistence`` (required, and shared with
-        the workers) as the chunks finish; the post-execute tasks run
-        here.  Subtasks must then be importable by module path with
-        JSON arguments.  See "A FeedTask across worker processes".
-    :param chunk_size: entries per job (with ``jobboard``).
-    :param max_inflight: jobs on the board at most (with ``jobboard``).
+    :param jobboard, chunk_size, max_inflight: run the entries in
+        ``pypvm-tx worker`` processes: a TaskFlow jobboard or its URL
+        (``redis://[:password@]host:port/namespace``), entries per job,
+        jobs on the board at most.  Needs ``persistence`` shared with the
+        workers, and Subtasks importable by module path with JSON
+        arguments.  See "A FeedTask across worker processes".
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
         holds something other than EntryWrappers, ``max_workers`` is not
@@ -146,12 +136,12 @@ class FeedTask(tf_task.Task):
                  persistence: Persistence = None,
                  run_id: Optional[str] = None,
                  jobboard: Any = None,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT):
+                 chunk_size: int = remote.DEFAULT_CHUNK_SIZE,
+                 max_inflight: int = remote.DEFAULT_MAX_INFLIGHT):
         super().__init__(name)
         if jobboard is not None:
-            run_id = _check_distributed(name, jobboard, persistence, run_id,
-                                        chunk_size, max_inflight)
+            run_id = remote.check_options(name, jobboard, persistence,
+                                          run_id, chunk_size, max_inflight)
         check_run(name, persistence, run_id)
         if fail_fast and continue_on_error:
             raise ValueError(_(
@@ -188,8 +178,7 @@ class FeedTask(tf_task.Task):
         self._policy = _policy("FeedTask", policy, tries, delay_func,
                                deadline, lock_provider)
         if jobboard is not None:
-            _travelling(self._policy.wait, "reference",
-                        _("FeedTask %s: the delay function") % name)
+            remote.check_delay(name, self._policy.wait)
         self._lock = threading.RLock()
         self._phase = _IDLE
         self._common = _SubtaskList()
@@ -292,7 +281,7 @@ class FeedTask(tf_task.Task):
         :returns: self.
         """
         if self.jobboard is not None and isinstance(task, Subtask):
-            _travelling(task, "subtask_spec")
+            remote.check_subtask(task)
         with self._lock:
             self._check_open_for_subtasks()
             # Every entry is checked before any is changed, so a refused
@@ -431,10 +420,7 @@ class FeedTask(tf_task.Task):
 
     def _fan_out(self, run: Optional[RunRecord]) -> _FanOut:
         if self.jobboard is not None:
-            # The distributed layer, imported only when a FeedTask posts
-            # its entries to a jobboard.
-            from pypvm_tx.distributed import poster
-            fanout = poster.fan_out(self, run)
+            fanout = remote.fan_out(self, run)
             units = fanout.units
         else:
             units = self._units()
@@ -511,45 +497,3 @@ class FeedTask(tf_task.Task):
     def _run_post_exec(self, rets, items, run: Optional[RunRecord] = None):
         return run_post_exec(self.name, rets, self.outcomes, items, run)
 
-
-def _positive_int(value) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, int)
-            and value >= 1)
-
-
-def _check_distributed(name, jobboard, persistence, run_id, chunk_size,
-                       max_inflight) -> str:
-    """Refuse options a distributed FeedTask cannot use; return its run
-    id (a new one when none is given).
-
-    :raises ValueError: no ``persistence``, or ``chunk_size`` or
-        ``max_inflight`` is not a positive integer.
-    :raises TypeError: ``jobboard`` is neither a URL nor a jobboard.
-    """
-    if persistence is None:
-        raise ValueError(_(
-            "FeedTask %s: a jobboard needs persistence shared with the "
-            "workers (e.g. a database URL), where they record each entry's "
-            "outcome.") % name)
-    if not isinstance(jobboard, str) and not hasattr(jobboard, "post"):
-        raise TypeError(_(
-            "FeedTask %(name)s: jobboard must be a TaskFlow jobboard or its "
-            "URL (redis://host:6379/namespace); got %(type)s.") % {
-            "name": name, "type": type(jobboard).__name__})
-    for option, value in (("chunk_size", chunk_size),
-                          ("max_inflight", max_inflight)):
-        if not _positive_int(value):
-            raise ValueError(_("FeedTask %(name)s: %(option)s must be an "
-                               "integer of at least 1; got %(value)r.") % {
-                "name": name, "option": option, "value": value})
-    return run_id if run_id is not None else str(uuidlib.uuid4())
-
-
-def _travelling(obj, check: str, *args):
-    """Run the distributed layer's ``check`` on ``obj``: a Subtask or
-    function that a worker process must be able to import by name.
-
-    :raises TypeError: it cannot travel to a worker.
-    """
-    from pypvm_tx.distributed import references
-    return getattr(references, check)(obj, *args)
