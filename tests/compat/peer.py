@@ -14,9 +14,12 @@ What "imports switched" means here (the one reviewed decision):
   patches ``pypvm_tx.transaction.X``, as a consumer's patch targets do);
 * ``pypowervm.tests.test_fixtures`` becomes ``pypvm_tx.testing.fixtures``
   (the shipped fixtures a consumer's suite is meant to run on);
-* the peer's test utilities (``pypowervm.tests.test_utils``: the capture
-  file loader, the wrapper test base class) are loaded from the installed
-  package through this same rewrite, so they build pypvm_tx objects;
+* the peer's capture-file loader (``pypowervm.tests.test_utils.pvmhttp``)
+  becomes tests/compat/pvmhttp.py, which does the same through pypvm_tx's
+  public API (the peer's calls a private method of the peer's Response);
+* the peer's other test utilities (the wrapper test base class
+  ``test_wrapper_abc``) are loaded from the installed package through
+  this same rewrite, so they build pypvm_tx objects;
 * any other pypowervm module (``entities``, ``utils.uuid``, the storage
   and network wrappers, ...) is left as the real pypowervm module: there
   is no pypvm_tx counterpart, and a test that needs one is listed in
@@ -53,6 +56,7 @@ MODULE_MAP: Dict[str, str] = {
         "pypvm_tx.wrappers.virtual_io_server",
     "pypowervm.wrappers.managed_system": "pypvm_tx.wrappers.managed_system",
     "pypowervm.tests.test_fixtures": "pypvm_tx.testing.fixtures",
+    "pypowervm.tests.test_utils.pvmhttp": "tests.compat.pvmhttp",
     "pypowervm.tests.test_utils": "pvmcompat.tests.test_utils",
 }
 
@@ -143,11 +147,9 @@ class _Switcher(ast.NodeTransformer):
         if node.level:
             raise ImportError("relative import in a peer test module")
         base = _full_name(node)
-        whole = self._switch(base)
-        if whole is not None:
-            node.module = whole
-            return node
-        # "from pypowervm import adapter as adpt": each name may be a module.
+        # Name by name: "from pypowervm import adapter as adpt" names a
+        # module; "from pypowervm.tests.test_utils import pvmhttp" one with
+        # its own entry in the map.
         out: List[ast.stmt] = []
         kept = []
         for alias in node.names:
