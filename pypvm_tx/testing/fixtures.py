@@ -45,8 +45,9 @@ from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing.patching import (  # noqa: F401 - re-exported
-    LocalPVMTraits, Patcher, RemoteHMCTraits, RemotePVMTraits, SessionFx,
-    SimplePatcher, SleepFx, Traits)
+    LocalPVMTraits, LoggingFx, LoggingPatcher, Patcher, RemoteHMCTraits,
+    RemotePVMTraits, SessionFx, SimplePatcher, SimplePatchingFx, SleepFx,
+    Traits)
 from pypvm_tx.testing.recorder import (  # noqa: F401 - re-exported
     FeedTaskFx, TxRecorderFx, WrapperTaskFx)
 from pypvm_tx.wrappers import entry_wrapper as ewrap

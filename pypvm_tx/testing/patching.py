@@ -8,6 +8,7 @@ fixture starts (``fx.patchers['update'].side_effect = ...``), remove one
 (``fx.patchers['update'].mock.call_count``).
 """
 
+import importlib
 from typing import Any, Callable, Dict, Optional
 from unittest import mock
 
@@ -29,6 +30,7 @@ class Patcher:
       ``name`` and that value is returned;
     * else the fixture's default behaviour runs (it records the step).
 
+    :param fx: the recorder fixture that owns it (it has ``log()``).
     :param name: the key in ``fixture.patchers``, and the logged step.
     :param target: dotted path of the replaced method
         (``pkg.module.Class.method``).
@@ -38,8 +40,9 @@ class Patcher:
         plain patched attribute).
     """
 
-    def __init__(self, name: str, target: str, default: Callable,
-                 passes_self: bool = True):
+    def __init__(self, fx: fixtures.Fixture, name: str, target: str,
+                 default: Callable, passes_self: bool = True):
+        self.fx = fx
         self.name = name
         self.target = target
         self.default = default
@@ -49,8 +52,9 @@ class Patcher:
         self.mock: Optional[mock.MagicMock] = None
         self._auto_return: Any = None
 
-    def start(self, fixture: fixtures.Fixture) -> mock.MagicMock:
-        """Replace the target for the life of ``fixture``."""
+    def start(self) -> mock.MagicMock:
+        """Replace the target for the life of the fixture."""
+        fixture = self.fx
         self.mock = mock.MagicMock(name=self.name)
         if self.side_effect is not None:
             self.mock.side_effect = self.side_effect
@@ -79,20 +83,41 @@ class Patcher:
 
 
 class SimplePatcher:
-    """``mock.patch`` of a dotted path (a function or an attribute),
-    started by a fixture; ``side_effect`` or ``return_value`` configure
-    the mock."""
+    """A mock of one dotted path while a fixture is active, as consumers'
+    suites build them: ``SimplePatcher(fx, name, path)``, then ``start()``
+    from the fixture's set-up (or leave it in ``fx.patchers``).
 
-    def __init__(self, name: str, path: str, side_effect: Any = None,
+    :param fx: the fixture whose clean-up undoes the patch.
+    :param name: the key in ``fx.patchers``.
+    :param path: dotted path of what is replaced.
+    :param patch_object: replace ``module.Class.method`` with an
+        autospecced mock, so calls include the instance.
+    :param side_effect: the mock's side effect (wins over return_value).
+    :param return_value: the mock's return value.
+    """
+
+    def __init__(self, fx: fixtures.Fixture, name: str, path: str,
+                 patch_object: bool = False, side_effect: Any = None,
                  return_value: Any = None):
+        self.fx = fx
         self.name = name
         self.path = path
+        self.patch_object = patch_object
         self.side_effect = side_effect
         self.return_value = return_value
         self.mock: Optional[mock.MagicMock] = None
 
-    def start(self, fixture: fixtures.Fixture) -> mock.MagicMock:
-        self.mock = fixture.useFixture(fixtures.MockPatch(self.path)).mock
+    def _patcher(self):
+        if not self.patch_object:
+            return mock.patch(self.path)
+        module, cls, method = self.path.rsplit(".", 2)
+        owner = getattr(importlib.import_module(module), cls)
+        return mock.patch.object(owner, method, autospec=True)
+
+    def start(self) -> mock.MagicMock:
+        patcher = self._patcher()
+        self.mock = patcher.start()
+        self.fx.addCleanup(patcher.stop)
         if self.side_effect is not None:
             self.mock.side_effect = self.side_effect
         else:
@@ -100,23 +125,69 @@ class SimplePatcher:
         return self.mock
 
 
-def start_all(fixture: fixtures.Fixture, patchers: Dict[str, Any]) -> None:
+class LoggingPatcher(SimplePatcher):
+    """A :class:`SimplePatcher` whose mock logs ``name`` to ``fx.log``
+    and returns ``return_value`` (:attr:`FIRST_ARG`: its first
+    argument)."""
+
+    FIRST_ARG = "__MOCK_RETURNS_FIRST_ARGUMENT__"
+
+    def __init__(self, fx: fixtures.Fixture, name: str, path: str,
+                 patch_object: bool = False, return_value: Any = None):
+        self.ret = return_value
+        super().__init__(fx, name, path, patch_object=patch_object,
+                         side_effect=self._log)
+
+    def _log(self, *args, **kwargs):
+        getattr(self.fx, "log")(self.name)
+        if self.ret == self.FIRST_ARG and args:
+            return args[0]
+        return self.ret
+
+
+def start_all(patchers: Dict[str, Any]) -> None:
     """Start every patcher left in ``patchers``."""
     for patcher in list(patchers.values()):
-        patcher.start(fixture)
+        patcher.start()
 
 
-class SleepFx(fixtures.Fixture):
+class SimplePatchingFx(fixtures.Fixture):
+    """A fixture made of patchers: ``patchers`` by name, ``add_patchers``
+    before it starts, every one started with it."""
+
+    def __init__(self):
+        super().__init__()
+        self.patchers: Dict[str, Any] = {}
+
+    def add_patchers(self, *patchers) -> None:
+        """Add (or replace, by name) patchers."""
+        for patcher in patchers:
+            self.patchers[patcher.name] = patcher
+
+    def _setUp(self):
+        start_all(self.patchers)
+
+
+class SleepFx(SimplePatchingFx):
     """``time.sleep`` is a mock (``patchers['sleep'].mock``) while
     active, so retry delays cost nothing."""
 
     def __init__(self, side_effect: Any = None):
         super().__init__()
-        self.patchers: Dict[str, Any] = {
-            "sleep": SimplePatcher("sleep", "time.sleep", side_effect)}
+        self.add_patchers(SimplePatcher(self, "sleep", "time.sleep",
+                                        side_effect=side_effect))
 
-    def _setUp(self):
-        start_all(self, self.patchers)
+
+class LoggingFx(SimplePatchingFx):
+    """oslo.log's ``info``, ``warning``, ``debug``, ``error`` and
+    ``exception`` are mocks (``patchers[<level>].mock``) while active."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_patchers(*(
+            SimplePatcher(self, level,
+                          "oslo_log.log.BaseLoggerAdapter." + level)
+            for level in ("info", "warning", "debug", "error", "exception")))
 
 
 class Traits:

@@ -5,15 +5,14 @@
 import collections
 import copy
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional
-
-import fixtures
+from typing import Callable, Dict, Iterable, List, Optional
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
-from pypvm_tx.testing.patching import Patcher, SimplePatcher, start_all
+from pypvm_tx.testing.patching import (Patcher, SimplePatcher,
+                                       SimplePatchingFx, start_all)
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 
@@ -21,7 +20,7 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 # Recording the transaction sequence
 # --------------------------------------------------------------------------
 
-class TxRecorderFx(fixtures.Fixture):
+class TxRecorderFx(SimplePatchingFx):
     """Run transactions without I/O and record their steps.
 
     While active:
@@ -61,9 +60,8 @@ class TxRecorderFx(fixtures.Fixture):
         self._initial = list(wrappers or ())
         self.update_func = update_func
         self.refresh_func = refresh_func
-        #: The replaced methods by name (see :class:`Patcher`); change or
-        #: remove them before the fixture starts.
-        self.patchers: Dict[str, Any] = {}
+        # patchers: the replaced methods by name (see Patcher); change or
+        # remove them before the fixture starts.
         self.add_patchers(*self._default_patchers())
 
     #: Which calls pass the instance to a patcher's mock, by patcher name.
@@ -89,13 +87,9 @@ class TxRecorderFx(fixtures.Fixture):
             (self._FEED_GET, ew_path + "FeedGetter.get", self._on_feed_get),
             ("update", ew_path + "EntryWrapper.update", self._on_update),
             ("refresh", ew_path + "EntryWrapper.refresh", self._on_refresh))
-        return [Patcher(name, target, func, passes_self=self._MOCK_GETS_SELF
-                        .get(name, True)) for name, target, func in specs]
-
-    def add_patchers(self, *patchers) -> None:
-        """Add (or replace, by name) patchers; started with the fixture."""
-        for patcher in patchers:
-            self.patchers[patcher.name] = patcher
+        return [Patcher(self, name, target, func,
+                        passes_self=self._MOCK_GETS_SELF.get(name, True))
+                for name, target, func in specs]
 
     def _setUp(self):
         self.calls: List[tuple] = []
@@ -105,7 +99,7 @@ class TxRecorderFx(fixtures.Fixture):
         self._mismatches: Dict[Optional[str], int] = collections.Counter()
         for wrapper in self._initial:
             self.add(wrapper)
-        start_all(self, self.patchers)
+        start_all(self.patchers)
 
     # -- what the patched methods do ---------------------------------------
 
@@ -298,7 +292,7 @@ class WrapperTaskFx(TxRecorderFx):
     def __init__(self, wrapper: ewrap.EntryWrapper, **kwargs):
         super().__init__([wrapper], **kwargs)
         self.wrapper = wrapper
-        self.add_patchers(SimplePatcher("sleep", "time.sleep"))
+        self.add_patchers(SimplePatcher(self, "sleep", "time.sleep"))
 
     def _lookup(self, uuid) -> ewrap.EntryWrapper:
         return self._wrappers.get(str(uuid).lower(), self.wrapper)
@@ -328,7 +322,7 @@ class FeedTaskFx(TxRecorderFx):
         feed = list(feed)
         super().__init__(feed, **kwargs)
         self.feed = feed
-        self.add_patchers(SimplePatcher("sleep", "time.sleep"))
+        self.add_patchers(SimplePatcher(self, "sleep", "time.sleep"))
 
     def _refreshed(self, wrapper, use_etag):
         return wrapper

@@ -146,6 +146,57 @@ class PeerShapeTest(fixtures.TestWithFixtures, unittest.TestCase):
         sleep.patchers["sleep"].mock.assert_called_once_with(30)
 
 
+class Frob:
+    """A target for the custom patchers below."""
+
+    def twiddle(self, value):
+        return ("real", value)
+
+
+def frob(value):
+    return ("real", value)
+
+
+class CustomPatcherTest(fixtures.TestWithFixtures, unittest.TestCase):
+    """E2: patchers added to a recorder as consumers' suites add them."""
+
+    def test_e2_logging_patcher_added_to_wrapper_task_fx(self):
+        afx = self.useFixture(pvm_fx.AdapterFx())
+        wrapper = afx.wrapper(pvm_fx.make_lpar(uuid=U1))
+        txfx = pvm_fx.WrapperTaskFx(wrapper)
+        here = __name__
+        txfx.add_patchers(
+            pvm_fx.LoggingPatcher(txfx, "frob", here + ".frob",
+                                  return_value="mocked"),
+            pvm_fx.LoggingPatcher(txfx, "twiddle", here + ".Frob.twiddle",
+                                  patch_object=True,
+                                  return_value=pvm_fx.LoggingPatcher.FIRST_ARG))
+        self.useFixture(txfx)
+        thing = Frob()
+        self.assertEqual("mocked", frob(1))
+        self.assertIs(thing, thing.twiddle(2))
+        txfx.patchers["twiddle"].mock.assert_called_once_with(thing, 2)
+        self.assertEqual(["frob", "twiddle"], txfx.get_log())
+
+    def test_e2_simple_patcher_and_logging_fx(self):
+        holder = self.useFixture(pvm_fx.SimplePatchingFx())
+        self.assertEqual({}, holder.patchers)
+        patcher = pvm_fx.SimplePatcher(holder, "frob", __name__ + ".frob",
+                                       return_value=5)
+        self.assertEqual(5, patcher.start()(1))
+        logs = self.useFixture(pvm_fx.LoggingFx())
+        from oslo_log import log as logging
+        logging.getLogger(__name__).warning("watched")
+        logs.patchers["warning"].mock.assert_called_once_with("watched")
+
+    def test_e2_patchers_undone(self):
+        with pvm_fx.SleepFx(side_effect=ValueError):
+            with self.assertRaises(ValueError):
+                time.sleep(0)
+        time.sleep(0)
+        self.assertEqual(("real", 1), frob(1))
+
+
 def test_e2_tx_recorder_keeps_server_copies_and_strict_getters():
     """E2: TxRecorderFx (the richer recorder) still refuses a getter of
     a UUID it was not given, and has the same patchers dict."""
