@@ -11,8 +11,10 @@ the pytest fixtures of :mod:`pypvm_tx.testing.pytest_plugin`):
     from object XML or wrappers: single entries, feeds with per-entry
     etags, 204, 304 and HTTP errors.
 
-:class:`TxRecorderFx` (also spelled :class:`WrapperTaskFx` / :class:`FeedTaskFx`)
-    Runs WrapperTasks, FeedTasks and ``@entry_transaction`` functions
+:class:`TxRecorderFx`, :class:`WrapperTaskFx`, :class:`FeedTaskFx`
+    (the last two shaped as the pypowervm fixtures of those names, with
+    ``patchers``; see also :class:`SessionFx`, :class:`SleepFx`,
+    :class:`LoggingFx` and the console :class:`Traits`.)  Run WrapperTasks, FeedTasks and ``@entry_transaction`` functions
     without any I/O and records what they did: ``lock``, ``get``,
     ``update``, ``refresh``, ``unlock``, each with the entry's UUID, so a
     test can assert e.g. ``['lock', 'get', 'update', 'unlock']``.  It can
