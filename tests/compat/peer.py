@@ -82,10 +82,6 @@ def switch(name: str) -> Optional[str]:
     return None
 
 
-def _full_name(node: ast.ImportFrom) -> str:
-    return node.module or ""
-
-
 class Absent:
     """What a peer test module gets, while it is being imported, for a
     name its switched module does not have (``vios.VSCSIBus`` in a class
@@ -122,7 +118,8 @@ class _Switcher(ast.NodeTransformer):
 
     def __init__(self):
         super().__init__()
-        #: pypvm_tx modules the rewritten module imports.
+        #: What the rewritten module imports from pypvm_tx (modules, and
+        #: names that may be attributes of a module).
         self.targets = set()
 
     def _switch(self, name: str) -> Optional[str]:
@@ -146,7 +143,7 @@ class _Switcher(ast.NodeTransformer):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
         if node.level:
             raise ImportError("relative import in a peer test module")
-        base = _full_name(node)
+        base = node.module or ""
         # Name by name: "from pypowervm import adapter as adpt" names a
         # module; "from pypowervm.tests.test_utils import pvmhttp" one with
         # its own entry in the map.
@@ -158,8 +155,12 @@ class _Switcher(ast.NodeTransformer):
                 kept.append(alias)
                 continue
             parent, _, leaf = new.rpartition(".")
+            if not parent.startswith(PREFIX + "."):
+                self.targets.add(parent)  # the name may be an attribute
+            asname = alias.asname or (alias.name if leaf != alias.name
+                                      else None)
             out.append(ast.ImportFrom(module=parent, level=0, names=[
-                ast.alias(name=leaf, asname=alias.asname or alias.name)]))
+                ast.alias(name=leaf, asname=asname)]))
         if kept:
             node.names = kept
             out.insert(0, node)
@@ -173,6 +174,15 @@ class _Switcher(ast.NodeTransformer):
             if new is not None:
                 return ast.copy_location(ast.Constant(value=new), node)
         return node
+
+
+def rewrite(source: str, filename: str = "<peer>"):
+    """``(tree, targets)``: ``source`` parsed with its imports and module
+    path strings switched, and the pypvm_tx modules it now imports."""
+    switcher = _Switcher()
+    tree = ast.fix_missing_locations(
+        switcher.visit(ast.parse(source, filename=filename)))
+    return tree, switcher.targets
 
 
 def peer_root() -> str:
@@ -195,16 +205,17 @@ class _Loader(importlib.abc.Loader):
             module.__path__ = []
             return
         with open(self.path, encoding="utf-8") as src:
-            tree = ast.parse(src.read(), filename=self.path)
-        switcher = _Switcher()
-        tree = ast.fix_missing_locations(switcher.visit(tree))
+            tree, targets = rewrite(src.read(), self.path)
         module.__file__ = self.path
         code = compile(tree, self.path, "exec")
         # While the module body runs (class bodies read names at import
         # time), a name missing from a switched module is an Absent.
         patched = []
-        for name in sorted(switcher.targets):
-            target = importlib.import_module(name)
+        for name in sorted(targets):
+            try:
+                target = importlib.import_module(name)
+            except ImportError:
+                continue  # a function or class, not a module
             if "__getattr__" not in vars(target):
                 target.__getattr__ = _absent_getattr(name)  # type: ignore
                 patched.append(target)
