@@ -371,6 +371,30 @@ def test_w2_getter_needs_parent_class_and_uuid_together(adapter):
     with pytest.raises(ValueError, match="ManagedSystem"):
         ewrap.FeedGetter(adapter, lpar.LPAR, parent_class=42,
                          parent_uuid=MS_UUID)
+    with pytest.raises(ValueError, match="schema type"):
+        ewrap.FeedGetter(adapter, lpar.LPAR, parent_class=ewrap.EntryWrapper,
+                         parent_uuid=MS_UUID)
+    with pytest.raises(ValueError, match="schema type and a UUID"):
+        ewrap.FeedGetter(adapter, lpar.LPAR, parent=mock.Mock(
+            schema_type="ManagedSystem", uuid=None))
+
+
+def test_w2_parent_by_protocol(adapter):
+    """W2, T8: a parent (class or object) is taken by its schema_type and
+    uuid, so pypowervm's wrappers and their mocks serve as parents."""
+
+    class PeerSystem:  # a stand-in for pypowervm's System class
+        schema_type = "ManagedSystem"
+
+    adapter.read.side_effect = lambda *a, **k: entry_response(U1)
+    lpar.LPAR.getter(adapter, U1, parent_class=PeerSystem,
+                     parent_uuid=MS_UUID).get()
+    lpar.LPAR.getter(adapter, U1, parent=mock.Mock(
+        schema_type="ManagedSystem", uuid=MS_UUID)).get()
+    expected = mock.call("ManagedSystem", MS_UUID,
+                         child_type="LogicalPartition", child_id=U1,
+                         xag=None)
+    assert adapter.read.call_args_list == [expected, expected]
 
 
 def test_w2_getter_needs_uuid(adapter):
