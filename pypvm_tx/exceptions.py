@@ -98,6 +98,21 @@ class LockError(Error):
     """A lock could not be taken or kept (e.g. its backend is unreachable)."""
 
 
+class LockLost(LockError):
+    """A lock held for a transaction was found lost before its write.
+
+    Raised before the write is sent, so nothing was changed; the
+    transaction takes the lock again and redrives from a fresh read.
+    """
+
+    msg_fmt = _("The lock on entry %(uuid)s was lost before a write; the "
+                "write was not sent.")
+
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+        super().__init__(uuid=uuid)
+
+
 class LockTimeout(LockError):
     """A lock was not obtained within the time allowed (a deadline)."""
 
@@ -172,6 +187,33 @@ class FeedTaskEmptyFeed(Error):
 
     def __init__(self, msg: Optional[str] = None, **kwargs: Any):
         super().__init__(msg, **kwargs)
+
+
+class NotEnoughActiveVioses(Error):
+    """Fewer Virtual I/O Servers are active (running, with an active or
+    busy RMC connection) than an operation needs: ``exp`` wanted,
+    ``act`` found."""
+
+    msg_fmt = _("There are not enough active Virtual I/O Servers: "
+                "%(exp)d needed, %(act)d found.")
+
+    def __init__(self, exp: int, act: int):
+        self.exp = exp
+        self.act = act
+        super().__init__(exp=exp, act=act)
+
+
+class UnableToDerivePhysicalPortForNPIV(Error):
+    """No physical Fibre Channel port with the WWPN a port map names is
+    on the VIOS a VFC mapping was to be added to."""
+
+    msg_fmt = _("No physical Fibre Channel port with WWPN %(wwpn)s is on "
+                "the Virtual I/O Server %(vio_uri)s.")
+
+    def __init__(self, wwpn: str, vio_uri: Optional[str]):
+        self.wwpn = wwpn
+        self.vio_uri = vio_uri
+        super().__init__(wwpn=printable(wwpn), vio_uri=printable(vio_uri))
 
 
 class MultipleExceptionsInFeedTask(Error):

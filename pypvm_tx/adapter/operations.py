@@ -1,7 +1,10 @@
 """The Adapter: REST operations (read, create, update, delete) on PowerVM
 objects and feeds, over a :class:`~pypvm_tx.adapter.session.Session`."""
 
-from typing import Any, NamedTuple, Optional, Protocol, Union
+import contextlib
+import threading
+from typing import (Any, Callable, Iterator, NamedTuple, Optional, Protocol,
+                    Union)
 
 from lxml import etree
 
@@ -11,6 +14,34 @@ from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import Session
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
+
+
+# Checks before writes
+# --------------------------------------------------------------------------
+
+_write_checks = threading.local()
+
+
+@contextlib.contextmanager
+def checked_writes(check: Callable[[], None]) -> Iterator[None]:
+    """Call ``check()`` before every write this thread sends while inside.
+
+    A write is a POST, PUT or DELETE through any :class:`Adapter`.  The
+    check raises to stop the write before anything is sent; a transaction
+    uses it to confirm that the lock it holds has not expired.  Scopes
+    nest: every check of every open scope runs, the outermost first.
+    """
+    previous = getattr(_write_checks, "checks", ())
+    _write_checks.checks = previous + (check,)
+    try:
+        yield
+    finally:
+        _write_checks.checks = previous
+
+
+def _check_write() -> None:
+    for check in getattr(_write_checks, "checks", ()):
+        check()
 
 
 class SupportsXml(Protocol):
@@ -83,6 +114,8 @@ class Adapter:
         return build_path(*args, **kwargs)
 
     def _request(self, method, path, body=None, headers=None, timeout=-1):
+        if method != "GET":
+            _check_write()
         return self.session.request(method, path, body=body, headers=headers,
                                     timeout=timeout, adapter=self)
 
