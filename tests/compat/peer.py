@@ -55,6 +55,11 @@ MODULE_MAP: Dict[str, str] = {
     "pypowervm.wrappers.virtual_io_server":
         "pypvm_tx.wrappers.virtual_io_server",
     "pypowervm.wrappers.managed_system": "pypvm_tx.wrappers.managed_system",
+    "pypowervm.wrappers.mtms": "pypvm_tx.wrappers.managed_system",
+    "pypowervm.wrappers.storage": "pypvm_tx.wrappers.storage",
+    "pypowervm.tasks.partition": "pypvm_tx.tasks.partition",
+    "pypowervm.tasks.scsi_mapper": "pypvm_tx.tasks.scsi_mapper",
+    "pypowervm.tasks.vfc_mapper": "pypvm_tx.tasks.vfc_mapper",
     "pypowervm.tests.test_fixtures": "pypvm_tx.testing.fixtures",
     "pypowervm.tests.test_utils.pvmhttp": "tests.compat.pvmhttp",
     "pypowervm.tests.test_utils": "pvmcompat.tests.test_utils",

@@ -15,7 +15,7 @@ from tests.compat import peer
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LIST = ROOT / "tests" / "compat" / "expected_out_of_scope.txt"
 PAGE = ROOT / "docs" / "migrating.rst"
-KINDS = ("absent", "private", "differs", "pending")
+KINDS = ("absent", "private", "differs")
 
 
 def _section(text, title):
