@@ -26,7 +26,7 @@ and ``pypvm_tx.adapter.Adapter`` is the place to patch the Adapter.
 
 from pypvm_tx.adapter.atom import AtomBody, Entry, Feed, parse_atom
 from pypvm_tx.adapter.operations import Adapter
-from pypvm_tx.adapter.paths import build_path, xag_query
+from pypvm_tx.adapter.paths import build_path, with_group, xag_query
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import Session
 from pypvm_tx.adapter.transport import (MAX_BODY_BYTES, RawResponse,
@@ -39,5 +39,5 @@ __all__ = [
     "Adapter", "AtomBody", "Entry", "Feed", "MAX_BODY_BYTES",
     "MAX_XML_BYTES", "RawResponse", "Response", "Session", "Transport",
     "Urllib3Transport", "build_path", "default_retry_delay", "map_error",
-    "parse_atom", "parse_xml", "xag_query",
+    "parse_atom", "parse_xml", "with_group", "xag_query",
 ]

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple, Optional, Protocol, Union
 from lxml import etree
 
 from pypvm_tx import const as c
-from pypvm_tx.adapter.paths import Xag, build_path
+from pypvm_tx.adapter.paths import Xag, build_path, with_group
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import Session
 from pypvm_tx.adapter.xml import parse_xml
@@ -94,15 +94,27 @@ class Adapter:
              suffix_parm: Optional[str] = None, detail: Optional[str] = None,
              service: str = c.SERVICE_UOM, etag: Optional[str] = None,
              timeout: float = -1, xag: Xag = None) -> Response:
-        """GET an object or a feed; ``etag`` is sent as ``If-None-Match``."""
+        """GET an object or a feed; ``etag`` is sent as ``If-None-Match``.
+
+        ``xag`` names the extended attribute groups: None (the default)
+        sends ``group=None`` (none of them: the cheap read), ``[]`` sends
+        no ``group=`` (the server's default: every group), else the
+        groups named.
+        """
         path = build_path(service, root_type, root_id, child_type, child_id,
                           suffix_type, suffix_parm, detail, xag)
         return self.read_by_path(path, etag=etag, timeout=timeout)
 
     def read_by_href(self, href: str, etag: Optional[str] = None,
-                     timeout: float = -1) -> Response:
-        """GET an absolute href (e.g. an entry's SELF link)."""
-        return self.read_by_path(href, etag=etag, timeout=timeout)
+                     timeout: float = -1, xag: Xag = None) -> Response:
+        """GET an absolute href (e.g. an entry's SELF link).
+
+        An href without ``group=`` gets the one ``xag`` asks for (None: no
+        extended groups; ``[]``: none sent, the server's default); one
+        with ``group=`` keeps it (see :func:`~pypvm_tx.adapter.paths.with_group`).
+        """
+        return self.read_by_path(with_group(href, xag), etag=etag,
+                                 timeout=timeout)
 
     def read_by_path(self, path: str, etag: Optional[str] = None,
                      timeout: float = -1) -> Response:
@@ -115,8 +127,9 @@ class Adapter:
     def create(self, element: Sendable, root_type: str,
                root_id: Optional[str] = None,
                child_type: Optional[str] = None, service: str = c.SERVICE_UOM,
-               timeout: float = -1, xag: Xag = None) -> Response:
-        """PUT a new object (a wrapper or an object element)."""
+               timeout: float = -1, xag: Xag = ()) -> Response:
+        """PUT a new object (a wrapper or an object element); by default
+        with no ``group=``, as pypowervm sends it."""
         path = build_path(service, root_type, root_id, child_type, xag=xag)
         body, schema_type = _payload(element)
         headers = {c.CONTENT_TYPE: _content_type(schema_type)}

@@ -340,7 +340,11 @@ class EntryWrapper(Wrapper):
     def get(cls, adapter: adp.Adapter, uuid: Optional[str] = None,
             parent_type: ParentType = None, parent_uuid: Optional[str] = None,
             parent: Optional["EntryWrapper"] = None, xag: Xag = None) -> Any:
-        """GET and wrap one object (``uuid`` given) or the feed."""
+        """GET and wrap one object (``uuid`` given) or the feed.
+
+        ``xag``: None (default) reads no extended attribute groups, ``[]``
+        every group (the server's default), else the groups named.
+        """
         if cls.schema_type is None:
             raise ValueError(_("%s has no schema type to GET; use a wrapper "
                                "class such as LPAR or VIOS.") % cls.__name__)
