@@ -55,12 +55,12 @@ def build_path(service: str, root_type: str, root_id: Optional[str] = None,
         if suffix_parm:
             parts += ["/", suffix_parm]
     query = []
+    if detail:
+        query.append("detail=" + quote(str(detail), safe=","))
     group = (None if xag is None and suffix_type in _XAGLESS_SUFFIXES
              else xag_query(xag))
     if group is not None:
         query.append("group=" + group)
-    if detail:
-        query.append("detail=" + quote(str(detail), safe=","))
     path = "".join(parts)
     return path + "?" + "&".join(query) if query else path
 

@@ -480,6 +480,8 @@ def test_a1_7_post_and_put_never_retried(server, failure):
     ({"root_type": "LogicalPartition", "root_id": "U1",
       "suffix_type": "quick", "suffix_parm": "PartitionState"},
      "/rest/api/uom/LogicalPartition/U1/quick/PartitionState"),
+    ({"root_type": "LogicalPartition", "root_id": "U1", "detail": "x"},
+     "/rest/api/uom/LogicalPartition/U1?detail=x&group=None"),
     ({"root_type": "LogicalPartition", "root_id": "U1",
       "suffix_type": "do", "suffix_parm": "PowerOn", "xag": ["All"]},
      "/rest/api/uom/LogicalPartition/U1/do/PowerOn?group=All"),
