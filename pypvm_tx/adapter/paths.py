@@ -89,6 +89,7 @@ def with_group(path: str, xag: Xag = None) -> str:
 
     :raises ValueError: ``xag`` contradicts the path's own ``group=``.
     """
+    path, hash_sep, fragment = path.partition("#")
     base, sep, query = path.partition("?")
     params = [p for p in query.split("&") if p] if sep else []
     groups = [p for p in params if p.split("=", 1)[0] == "group"]
@@ -100,11 +101,12 @@ def with_group(path: str, xag: Xag = None) -> str:
                                "(%(asked)s) differ from those of %(path)s.")
                              % {"asked": xag_query(xag) or "[]",
                                 "path": pvmex.printable(path)})
-        return path
+        return path + hash_sep + fragment
     group = xag_query(xag)
     if group is not None:
         others.append("group=" + group)
-    return base + "?" + "&".join(others) if others else base
+    query = "?" + "&".join(others) if others else ""
+    return base + query + hash_sep + fragment
 
 
 def request_target(path_or_href: str) -> str:
