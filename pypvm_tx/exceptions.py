@@ -98,6 +98,21 @@ class LockError(Error):
     """A lock could not be taken or kept (e.g. its backend is unreachable)."""
 
 
+class LockLost(LockError):
+    """A lock held for a transaction was found lost before its write.
+
+    Raised before the write is sent, so nothing was changed; the
+    transaction takes the lock again and redrives from a fresh read.
+    """
+
+    msg_fmt = _("The lock on entry %(uuid)s was lost before a write; the "
+                "write was not sent.")
+
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+        super().__init__(uuid=uuid)
+
+
 class LockTimeout(LockError):
     """A lock was not obtained within the time allowed (a deadline)."""
 

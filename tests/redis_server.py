@@ -10,6 +10,9 @@ fixture).  Without the binary the test is skipped with the command
 that installs it -- except under CI (``CI=true``), where a missing
 server is a failure: ``.ci/run`` installs it, and the Redis tests must
 run there, never skip.
+
+``benchmarks/bench_processes.py`` uses :class:`RedisServer` too (this
+module imports pytest only where it skips).
 """
 
 import contextlib
@@ -19,8 +22,6 @@ import socket
 import subprocess
 import time
 from typing import Iterator
-
-import pytest
 
 #: How long a starting server may take to answer PING (seconds).
 START_TIMEOUT = 10.0
@@ -110,6 +111,7 @@ class RedisServer:
 
 def redis_binary() -> str:
     """The ``redis-server`` binary; skip (or fail under CI) without it."""
+    import pytest  # here, so that benchmarks can use this module
     binary = shutil.which("redis-server")
     if binary is None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

@@ -16,7 +16,8 @@ nothing of LPARs, VIOSes or transactions.  One module per concern:
                 the one map of transport errors
 ``tries``       the retries and re-logons of one request
 ``session``     ``Session``: logon, re-logon, event hooks, requests
-``operations``  ``Adapter``: read, create, update, delete
+``operations``  ``Adapter``: read, create, update, delete; checks run
+                before writes (``checked_writes``)
 ==============  ==========================================================
 
 Every public name is importable from here (``adapter.Session``,
@@ -25,7 +26,8 @@ and ``pypvm_tx.adapter.Adapter`` is the place to patch the Adapter.
 """
 
 from pypvm_tx.adapter.atom import AtomBody, Entry, Feed, parse_atom
-from pypvm_tx.adapter.operations import Adapter, Helper, Helpers
+from pypvm_tx.adapter.operations import (Adapter, Helper, Helpers,
+                                         checked_writes)
 from pypvm_tx.adapter.paths import build_path, with_group, xag_query
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import CONN_RETRY_DELAY, Session
@@ -39,6 +41,7 @@ __all__ = [
     "Adapter", "AtomBody", "CONN_RETRY_DELAY", "Entry", "Feed", "Helper",
     "Helpers", "MAX_BODY_BYTES",
     "MAX_XML_BYTES", "RawResponse", "Response", "Session", "Transport",
-    "Urllib3Transport", "build_path", "default_retry_delay", "map_error",
+    "Urllib3Transport", "build_path", "checked_writes",
+    "default_retry_delay", "map_error",
     "parse_atom", "parse_xml", "with_group", "xag_query",
 ]

@@ -1,8 +1,10 @@
 """The Adapter: REST operations (read, create, update, delete) on PowerVM
 objects and feeds, over a :class:`~pypvm_tx.adapter.session.Session`."""
 
-from typing import (Any, Callable, Iterable, List, NamedTuple, Optional,
-                    Protocol, Union)
+import contextlib
+import threading
+from typing import (Any, Callable, Iterable, Iterator, List, NamedTuple,
+                    Optional, Protocol, Union)
 
 from lxml import etree
 
@@ -12,6 +14,34 @@ from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.session import Session
 from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
+
+
+# Checks before writes
+# --------------------------------------------------------------------------
+
+_write_checks = threading.local()
+
+
+@contextlib.contextmanager
+def checked_writes(check: Callable[[], None]) -> Iterator[None]:
+    """Call ``check()`` before every write this thread sends while inside.
+
+    A write is a POST, PUT or DELETE through any :class:`Adapter`.  The
+    check raises to stop the write before anything is sent; a transaction
+    uses it to confirm that the lock it holds has not expired.  Scopes
+    nest: every check of every open scope runs, the outermost first.
+    """
+    previous = getattr(_write_checks, "checks", ())
+    _write_checks.checks = previous + (check,)
+    try:
+        yield
+    finally:
+        _write_checks.checks = previous
+
+
+def _check_write() -> None:
+    for check in getattr(_write_checks, "checks", ()):
+        check()
 
 
 class SupportsXml(Protocol):
@@ -130,10 +160,10 @@ class Adapter:
 
     def _request(self, method, path, body=None, headers=None, timeout=-1,
                  helpers: Helpers = None):
-        """``session.request`` inside the helpers (this call's, else the
+        """:meth:`_send` inside the helpers (this call's, else the
         Adapter's), the first helper outermost."""
         chain = _helper_list(helpers)
-        func: Callable[..., Any] = self.session.request
+        func: Callable[..., Any] = self._send
         for helper in reversed(self._helpers if chain is None else chain):
             func = helper(func)
         resp = func(method, path, body=body, headers=headers,
@@ -141,6 +171,14 @@ class Adapter:
         if isinstance(resp, Response) and resp.adapter is None:
             resp.adapter = self
         return resp
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Response:
+        """``session.request``, after this thread's write checks (see
+        :func:`checked_writes`) for anything but a GET: innermost, so a
+        helper that sends a write again has it checked again."""
+        if method != "GET":
+            _check_write()
+        return self.session.request(method, path, **kwargs)
 
     # -- reads ---------------------------------------------------------------
 

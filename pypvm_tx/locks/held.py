@@ -5,12 +5,19 @@ yet (what makes transactions re-entrant)."""
 import threading
 from typing import Any, FrozenSet, Literal, Optional
 
+from oslo_log import log as logging
+
+from pypvm_tx import backoff
+from pypvm_tx import exceptions as pvmex
+from pypvm_tx.i18n import _
 from pypvm_tx.locks.providers import (
     _EMPTY,
     LockProvider,
     get_default_provider,
     lock_key,
 )
+
+LOG = logging.getLogger(__name__)
 
 # The held record
 # --------------------------------------------------------------------------
@@ -87,6 +94,52 @@ class hold:  # noqa: N801 - used like a function: ``with hold(uuid)``
         self._previous = previous
         _local.held = previous | {self._key}
         return self
+
+    @property
+    def key(self) -> str:
+        """The lock key (the UUID, lower-cased)."""
+        return self._key
+
+    @property
+    def can_be_lost(self) -> bool:
+        """Whether this hold took a lock that can expire while held."""
+        return self._previous is not None and bool(
+            getattr(self._provider, "can_lose_locks", False))
+
+    def verify(self) -> None:
+        """Check, just before a write, that the lock this hold took is
+        still this agent's.
+
+        :raises LockLost: it expired or was taken over (the provider
+            logged it); nothing is written, and :meth:`retake` takes it
+            again.
+        """
+        if self._previous is None:
+            return
+        assert self._provider is not None
+        if not self._provider.still_held(self._key):
+            raise pvmex.LockLost(self._key)
+
+    def retake(self) -> None:
+        """Take again a lock found lost, within this hold's timeout and
+        the thread's deadline.
+
+        :raises LockTimeout, LockError: it could not be taken; the hold
+            then holds nothing and its exit releases nothing.
+        """
+        assert self._provider is not None and self._previous is not None
+        handle, self._handle = self._handle, None
+        self._provider.release_lost(handle)
+        timeout = self._timeout
+        left = backoff.time_left()
+        if left is not None and (timeout is None or left < timeout):
+            timeout = left
+        LOG.info(_("Taking the lost lock on entry %s again."), self._key)
+        try:
+            self._handle = self._provider.acquire(self._key, timeout=timeout)
+        except BaseException:
+            _local.held, self._previous = self._previous, None
+            raise
 
     def __exit__(self, *exc_info: Any) -> Literal[False]:
         if self._previous is not None:

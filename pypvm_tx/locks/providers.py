@@ -52,6 +52,10 @@ class LockProvider(abc.ABC):
     provided by :class:`hold` and the held record.
     """
 
+    #: Whether a lock can be lost while held (it expires in its backend).
+    #: Transactions check such locks before each write they send.
+    can_lose_locks = False
+
     @staticmethod
     def lock_name(uuid: str) -> str:
         """The private lock name of ``uuid`` (case-insensitive)."""
@@ -70,6 +74,12 @@ class LockProvider(abc.ABC):
     def release(self, handle: Any) -> None:
         """Release a lock obtained from :meth:`acquire`."""
         self._release(handle)
+
+    def release_lost(self, handle: Any) -> None:
+        """Release a lock :meth:`still_held` found lost: free what this
+        process holds without asking the backend, which no longer has it
+        as this agent's.  Here the same as :meth:`release`."""
+        self.release(handle)
 
     def still_held(self, uuid: str) -> bool:
         """Whether the lock this process holds on ``uuid`` is still its own.

@@ -124,6 +124,8 @@ class ToozLockProvider(_ExternalLockProvider):
     :raises ImportError: tooz is not installed.
     """
 
+    #: A lock whose heartbeat stops expires after ``lock_timeout``.
+    can_lose_locks = True
     #: Seconds a release, an ownership check or :meth:`close` waits for
     #: the backend; also the Redis client's socket timeouts, unless the
     #: URL sets them.
@@ -310,6 +312,12 @@ class ToozLockProvider(_ExternalLockProvider):
             LOG.warning(_("%s; it expires by itself."), exc)
         finally:
             self._threads._release(thread_lock)
+
+    def release_lost(self, handle):
+        thread_lock, name, lock = handle
+        if self._held.get(name) is lock:
+            del self._held[name]
+        self._threads._release(thread_lock)
 
     def still_held(self, uuid: str) -> bool:
         """Whether this provider's lock on ``uuid`` is still this agent's.

@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 from oslo_log import log as logging
 
-from pypvm_tx import backoff, locks, retry
+from pypvm_tx import adapter, backoff, locks, retry
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
@@ -59,10 +59,11 @@ def _transact(policy: TransactionPolicy, func: Callable, first, args, kwargs,
     if policy.deadline is not None or backoff.current_deadline() is not None:
         return _transact_bounded(policy, func, first, args, kwargs, outcome,
                                  uuid)
-    with locks.hold(uuid, provider=policy.lock_provider):
+    with locks.hold(uuid, provider=policy.lock_provider) as held:
         if protocols.is_getter(first):
             first = first.get()
-        return _redrive(policy, func, first, args, kwargs, None, outcome)
+        return _redrive(policy, func, first, args, kwargs, None, outcome,
+                        held)
 
 
 class _Bound:
@@ -175,11 +176,11 @@ def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
         lock_timeout = bound.left()
         try:
             with locks.hold(uuid, provider=policy.lock_provider,
-                            timeout=lock_timeout):
+                            timeout=lock_timeout) as held:
                 if protocols.is_getter(first):
                     first = first.get()
                 result = _redrive(policy, func, first, args, kwargs, bound,
-                                  outcome)
+                                  outcome, held)
         except pvmex.LockTimeout as exc:
             if exc.timeout != lock_timeout and not bound.passed():
                 raise
@@ -193,36 +194,53 @@ def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
         return result
 
 
-def _redrive(policy, func, wrapper, args, kwargs, bound, outcome):
+def _redrive(policy, func, wrapper, args, kwargs, bound, outcome, held):
     """Call ``func`` until it does not fail with 412, within the policy
-    (and the :class:`_Bound`, when not None), on the one retry loop."""
-    run = _Redrive(policy, func, bound, outcome)
-    return run(run.call, wrapper, *args, **kwargs)
+    (and the :class:`_Bound`, when not None), on the one retry loop.
 
-
-_RETRY_ON_MISMATCH = backoff.retry_if_exception(_is_etag_mismatch)
+    When the lock ``held`` can expire (a distributed lock), every write
+    the call sends is preceded by a check that the lock is still held;
+    a lost lock stops the write, is taken again and the call redriven
+    from a fresh read.
+    """
+    run = _Redrive(policy, func, bound, outcome, held)
+    if not held.can_be_lost:
+        return run(run.call, wrapper, *args, **kwargs)
+    with adapter.checked_writes(held.verify):
+        return run(run.call, wrapper, *args, **kwargs)
 
 
 class _Redrive(backoff.Retrying):
     """One transaction's redrive loop, its policies as methods (T1.4,
-    T1.7): up to ``tries`` calls, the policy's delay between them, a fresh
-    wrapper for each, and no redrive past the deadline.  One object per
-    transaction: every FeedTask entry makes one."""
+    T1.7, D1.2): up to ``tries`` calls, the policy's delay between them, a
+    fresh wrapper for each, and no redrive past the deadline.  A call
+    is redriven when it fails with 412, or when the lock was found lost
+    before a write (then at once, once the lock is taken again).  One
+    object per transaction: every FeedTask entry makes one."""
 
-    __slots__ = ("policy", "func", "bound", "outcome")
-    retry = _RETRY_ON_MISMATCH
+    __slots__ = ("policy", "func", "bound", "outcome", "held")
     _checks_results = False
 
-    def __init__(self, policy, func, bound, outcome):
+    def __init__(self, policy, func, bound, outcome, held):
         self.policy = policy
         self.func = func
         self.bound = bound
         self.outcome = outcome
+        self.held = held
 
     def call(self, wrapper, *args, **kwargs):
         if self.bound is not None:
             self.bound.tries += 1
         return self.func(wrapper, *args, **kwargs)
+
+    def _lock_lost(self, exc) -> bool:
+        """Whether ``exc`` says this transaction's own lock was lost."""
+        return isinstance(exc, pvmex.LockLost) and exc.uuid == self.held.key
+
+    def retry(self, state) -> bool:
+        exc = state.exception
+        return exc is not None and (_is_etag_mismatch(exc)
+                                    or self._lock_lost(exc))
 
     def stop(self, state) -> bool:
         return state.attempt >= self.policy.tries or (
@@ -230,7 +248,10 @@ class _Redrive(backoff.Retrying):
 
     def wait(self, state) -> float:
         """The delay function's wait; one that sleeps itself is run here
-        (in a helper thread under a deadline: see :class:`_Bound`)."""
+        (in a helper thread under a deadline: see :class:`_Bound`).  No
+        wait after a lost lock: taking it again is the wait."""
+        if self._lock_lost(state.exception):
+            return 0.0
         delay_func = self.policy.delay_func
         if isinstance(delay_func, retry.DelayFunc):
             return delay_func.seconds(state.attempt, self.policy.tries)
@@ -241,16 +262,23 @@ class _Redrive(backoff.Retrying):
             raise self.bound.exceeded() from state.exception
         return 0.0
 
+    def _why(self, state) -> str:
+        if self._lock_lost(state.exception):
+            return _("Lock lost")
+        return _("Etag mismatch")
+
     def before_sleep(self, state, seconds) -> None:
-        LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of %(tries)d; "
+        LOG.warning(_("%(why)s on %(uuid)s in try %(try)d of %(tries)d; "
                       "refreshing it and trying again."),
-                    {"uuid": state.args[0].uuid, "try": state.attempt,
-                     "tries": self.policy.tries})
+                    {"why": self._why(state), "uuid": self.held.key,
+                     "try": state.attempt, "tries": self.policy.tries})
 
     def before_next(self, state) -> None:
-        """A fresh wrapper for the next call."""
+        """The lock again if it was lost, and a fresh wrapper."""
         if self.bound is not None and self.bound.passed():
             raise self.bound.exceeded() from state.exception
+        if self._lock_lost(state.exception):
+            self.held.retake()
         wrapper = state.args[0].refresh(use_etag=False)
         state.args = (wrapper,) + tuple(state.args[1:])
         if self.outcome is not None:
@@ -259,10 +287,10 @@ class _Redrive(backoff.Retrying):
     def give_up(self, state) -> None:
         if state.attempt < self.policy.tries:  # the deadline stopped it
             raise self.bound.exceeded() from state.exception
-        LOG.warning(_("Etag mismatch on %(uuid)s in try %(try)d of "
-                      "%(tries)d; no tries left."),
-                    {"uuid": state.args[0].uuid, "try": state.attempt,
-                     "tries": self.policy.tries})
+        LOG.warning(_("%(why)s on %(uuid)s in try %(try)d of %(tries)d; "
+                      "no tries left."),
+                    {"why": self._why(state), "uuid": self.held.key,
+                     "try": state.attempt, "tries": self.policy.tries})
 
 
 def _decorate(func: Callable, policy: TransactionPolicy) -> Callable:

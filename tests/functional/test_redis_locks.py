@@ -144,6 +144,89 @@ def test_d1_2_still_held_is_false_for_a_lock_not_held(providers):
     assert providers().still_held("never-locked") is False
 
 
+def test_d1_2_lock_lost_before_the_post_is_retaken_and_redriven(
+        redis_server, providers, emulator, adapter, caplog):
+    """D1.2 (issue 10 scope 1): a lock lost while the function works is
+    found before its POST is sent: the loss is logged at WARNING with the
+    UUID, the POST is not sent, the lock is taken again and the function
+    redriven on a fresh read; the one POST that lands carries its change
+    and another agent's change made meanwhile is kept."""
+    provider = providers()
+    uuid = emulator.uuids()[0]
+    calls = []
+
+    def another_agent_renames():
+        other = LPAR.get(adapter, uuid=uuid)
+        other.name = "by-another-agent"
+        other.update()
+
+    @tx.entry_transaction(lock_provider=provider, tries=3)
+    def rename(lpar):
+        calls.append(lpar.name)
+        if len(calls) == 1:
+            # The lock expires under its holder; another agent writes.
+            redis_server.client().delete(redis_key(uuid))
+            other = threading.Thread(target=another_agent_renames)
+            other.start()
+            other.join(WAIT)
+        lpar.name = lpar.name + "+mine"
+        return lpar.update()
+
+    posts = emulator.count("POST")
+    with caplog.at_level(logging.WARNING, logger="pypvm_tx"):
+        result = rename(LPAR.getter(adapter, uuid))
+    assert calls[1] == "by-another-agent" and len(calls) == 2
+    assert result.name == "by-another-agent+mine"
+    assert LPAR.get(adapter, uuid=uuid).name == "by-another-agent+mine"
+    assert emulator.count("POST") == posts + 2  # the other agent's and ours
+    lost = [r for r in caplog.records if r.levelno == logging.WARNING
+            and uuid.lower() in r.getMessage() and "lost" in r.getMessage()]
+    assert lost, caplog.text
+    assert redis_server.client().exists(redis_key(uuid)) == 0  # released
+
+
+def test_d1_2_lock_retaken_fails_cleanly_when_redis_is_gone(
+        redis_server, providers, emulator, adapter):
+    """D1.2/D1.3: when the lock is found lost and cannot be taken again
+    (the backend died), the transaction fails with LockError in bounded
+    time and its write is never sent."""
+    provider = providers(acquire_timeout=1)
+    provider.BACKEND_TIMEOUT = 1  # how long the ownership check waits
+    uuid = emulator.uuids()[1]
+
+    @tx.entry_transaction(lock_provider=provider, tries=3)
+    def rename(lpar):
+        redis_server.kill()
+        lpar.name = "never-written"
+        return lpar.update()
+
+    posts = emulator.count("POST")
+    start = time.monotonic()
+    with pytest.raises(pvmex.LockError):
+        rename(LPAR.getter(adapter, uuid))
+    assert time.monotonic() - start < 15
+    assert emulator.count("POST") == posts
+    assert LPAR.get(adapter, uuid=uuid).name != "never-written"
+
+
+def test_d1_2_locks_that_cannot_expire_cost_no_check(emulator, adapter):
+    """D1.2: with a lock that cannot be lost (in-process), no ownership
+    check wraps the writes: a provider whose still_held would say False is
+    never asked."""
+
+    class NeverAsked(locks.InProcessLockProvider):
+        def still_held(self, uuid):
+            raise AssertionError("asked")
+
+    @tx.entry_transaction(lock_provider=NeverAsked())
+    def rename(lpar):
+        lpar.name = "checked-nothing"
+        return lpar.update()
+
+    uuid = emulator.uuids()[2]
+    assert rename(LPAR.getter(adapter, uuid)).name == "checked-nothing"
+
+
 # ------------------------------------------------------------ D1.3
 
 def test_d1_3_dead_redis_is_lock_error_in_bounded_time(redis_server,

@@ -348,3 +348,34 @@ def test_a1_5_password_never_in_repr_logs_or_errors(caplog, monkeypatch):
     assert "Cannot log on" in caplog.text  # the conn_tries warning
     for text in texts:
         assert PASSWORD not in text
+
+
+def test_a1_rev2_write_checks_run_inside_the_helpers():
+    """The write checks of checked_writes run innermost, after the helpers:
+    a helper that sends a POST again has it checked again; GETs are not
+    checked; a failed check sends nothing."""
+    transport = Scripted()
+    checks = []
+
+    def twice(func):
+        def wrapper(method, path, **kwargs):
+            func(method, path, **kwargs)
+            return func(method, path, **kwargs)
+        return wrapper
+
+    adp = adapter.Adapter(_session("h", "u", PASSWORD, transport=transport),
+                          helpers=[twice])
+    with adapter.checked_writes(lambda: checks.append("check")):
+        adp.read("LogicalPartition", "U1")
+        adp.update(ENTRY_OBJECT, "7", "LogicalPartition", "U1")
+    assert checks == ["check", "check"]
+    assert [m for m, _t, _h, _b in transport.sent] == [
+        "PUT", "GET", "GET", "POST", "POST"]
+
+    def lost():
+        raise RuntimeError("lock lost")
+
+    with adapter.checked_writes(lost):
+        with pytest.raises(RuntimeError, match="lock lost"):
+            adp.delete("LogicalPartition", "U1")
+    assert "DELETE" not in [m for m, _t, _h, _b in transport.sent]

@@ -8,6 +8,7 @@ import time
 import pytest
 from oslo_concurrency import lockutils
 
+from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 
 WAIT = 10  # seconds: a bound on every wait, so a bug fails instead of hanging
@@ -441,3 +442,74 @@ def test_d1_2_still_held_true_when_the_backend_cannot_tell(tmp_path):
             assert provider.still_held("N1") is True
     finally:
         provider.close()
+
+
+# ------------------------------------------------------------ D1.2: lost locks
+
+class _Expiring(locks.InProcessLockProvider):
+    """An in-process provider whose locks can be lost, as a distributed
+    one's can: ``lose()`` makes the next still_held say False."""
+
+    can_lose_locks = True
+
+    def __init__(self, fail_retake=False):
+        super().__init__()
+        self.lost = False
+        self.fail_retake = fail_retake
+        self.calls = []
+
+    def lose(self):
+        self.lost = True
+
+    def still_held(self, uuid):
+        self.calls.append(("still_held", uuid))
+        return not self.lost
+
+    def release_lost(self, handle):
+        self.calls.append(("release_lost",))
+        self.lost = False
+        super().release_lost(handle)
+
+    def _acquire(self, name, uuid, timeout):
+        if self.fail_retake and any(c[0] == "release_lost"
+                                    for c in self.calls):
+            raise pvmex.LockError("backend gone")
+        return super()._acquire(name, uuid, timeout)
+
+
+def test_d1_2_hold_verify_raises_lock_lost_and_retake_takes_it_again():
+    provider = _Expiring()
+    with locks.hold("AbC", provider=provider) as held:
+        assert held.can_be_lost and held.key == "abc"
+        held.verify()
+        provider.lose()
+        with pytest.raises(pvmex.LockLost) as info:
+            held.verify()
+        assert info.value.uuid == "abc"
+        assert "abc" in str(info.value)
+        held.retake()
+        held.verify()
+        assert locks.is_held("abc")
+    assert not locks.is_held("abc")
+    assert len(provider) == 0  # released on exit, nothing left behind
+
+
+def test_d1_2_retake_that_fails_leaves_nothing_held():
+    provider = _Expiring(fail_retake=True)
+    with pytest.raises(pvmex.LockError):
+        with locks.hold("u1", provider=provider) as held:
+            provider.lose()
+            held.retake()
+    assert not locks.is_held("u1")
+    assert len(provider) == 0
+
+
+def test_d1_2_inherited_or_unexpiring_locks_are_not_checked():
+    provider = _Expiring()
+    with locks.hold("u2", provider=provider):
+        with locks.hold("u2", provider=provider) as inner:
+            assert not inner.can_be_lost
+            provider.lose()
+            inner.verify()  # not its lock to check
+    with locks.hold("u3", provider=locks.InProcessLockProvider()) as held:
+        assert not held.can_be_lost
