@@ -157,8 +157,11 @@ class Session:
     """A logged-on connection to one PowerVM REST server.
 
     The first ten parameters are pypowervm's, in its order, so a Session
-    built for it builds here (``Session(conn_tries=60)``,
-    ``Session(host, user, password, auditmemento, ...)``).
+    built for it with a user and password builds here
+    (``Session(host, user, password, auditmemento, ..., conn_tries=60)``).
+    pypowervm's local logon without a password (file-based) is not
+    offered: without ``username`` and ``password`` the logon raises
+    ``ValueError``.
 
     :param host: server host name or address.
     :param username: user to log on as.
