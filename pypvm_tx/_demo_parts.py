@@ -106,7 +106,7 @@ def add_demo_mapping(wrapper, client_lpar_id: int) -> bool:
     """The demo's VIOS change: one more virtual SCSI mapping."""
     from pypvm_tx.wrappers import virtual_io_server as vios
 
-    wrapper.scsi_mappings.append(vios.VSCSIMapping.bld(
+    wrapper.scsi_mappings.append(vios.VSCSIMapping.bld_by_id(
         client_lpar_id, DEMO_DISK, storage_type="VirtualDisk"))
     return True
 

@@ -189,6 +189,33 @@ class FeedTaskEmptyFeed(Error):
         super().__init__(msg, **kwargs)
 
 
+class NotEnoughActiveVioses(Error):
+    """Fewer Virtual I/O Servers are active (running, with an active or
+    busy RMC connection) than an operation needs: ``exp`` wanted,
+    ``act`` found."""
+
+    msg_fmt = _("There are not enough active Virtual I/O Servers: "
+                "%(exp)d needed, %(act)d found.")
+
+    def __init__(self, exp: int, act: int):
+        self.exp = exp
+        self.act = act
+        super().__init__(exp=exp, act=act)
+
+
+class UnableToDerivePhysicalPortForNPIV(Error):
+    """No physical Fibre Channel port with the WWPN a port map names is
+    on the VIOS a VFC mapping was to be added to."""
+
+    msg_fmt = _("No physical Fibre Channel port with WWPN %(wwpn)s is on "
+                "the Virtual I/O Server %(vio_uri)s.")
+
+    def __init__(self, wwpn: str, vio_uri: Optional[str]):
+        self.wwpn = wwpn
+        self.vio_uri = vio_uri
+        super().__init__(wwpn=printable(wwpn), vio_uri=printable(vio_uri))
+
+
 class MultipleExceptionsInFeedTask(Error):
     """More than one entry of a FeedTask failed.
 

@@ -19,9 +19,8 @@ from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
-from pypvm_tx.transaction.protocols import (FeedGetterLike, WrapperLike,
-                                            is_feed_getter, is_wrapper,
-                                            type_name)
+from pypvm_tx.transaction.protocols import (FeedGetterLike, is_feed_getter,
+                                            is_wrapper, type_name)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 
@@ -117,7 +116,7 @@ class FeedTask(tf_task.Task):
     """
 
     def __init__(self, name: str,
-                 feed_or_getter: Union[FeedGetterLike, List[WrapperLike]],
+                 feed_or_getter: Union[FeedGetterLike, List[Any]],
                  max_workers: int = 10,
                  update_timeout: int = -1, *,
                  continue_on_error: bool = False,

@@ -110,6 +110,40 @@ def _href_path(href: str) -> str:
 _W = TypeVar("_W", bound="EntryWrapper")
 
 
+def _take_id(read_kwargs: Dict[str, Any], uuid: Optional[str], id_key: str,
+             refused: Tuple[str, ...]) -> Optional[str]:
+    """The object's UUID for get(): ``uuid`` or ``read_kwargs[id_key]``
+    (removed from it), not both; ``refused`` keys are set by get() itself
+    (from the class and the parent), so a caller may not pass them."""
+    given = sorted(key for key in refused if key in read_kwargs)
+    if given:
+        raise ValueError(_("get() sets %(keys)s itself: name a CHILD "
+                           "object's parent with parent, or with parent_type "
+                           "and parent_uuid.") % {"keys": ", ".join(given)})
+    if id_key in read_kwargs:
+        if uuid is not None:
+            raise ValueError(_("Give the object's UUID as uuid or as "
+                               "%s, not both.") % id_key)
+        return read_kwargs.pop(id_key)
+    return uuid
+
+#: The least default timeout of an update() POST, in seconds.
+UPDATE_TIMEOUT = 3600
+
+
+def _update_timeout(adapter) -> Optional[float]:
+    """update()'s default timeout: an hour, or the session's own timeout
+    when that is longer; a session without a timeout (None) gives None."""
+    session = getattr(adapter, "session", None)
+    session_timeout = getattr(session, "timeout", UPDATE_TIMEOUT)
+    if session_timeout is None:
+        return None
+    if isinstance(session_timeout, bool) or not isinstance(
+            session_timeout, (int, float)):
+        return UPDATE_TIMEOUT  # e.g. a test double's session
+    return max(UPDATE_TIMEOUT, session_timeout)
+
+
 class EntryWrapper(Wrapper):
     """One REST object (an Atom entry's content) with the etag it was read at.
 
@@ -285,14 +319,21 @@ class EntryWrapper(Wrapper):
                                "a new object.") % {"what": what, "obj": self})
         return self.href
 
-    def update(self, timeout: int = -1) -> "EntryWrapper":
+    def update(self, timeout: Optional[float] = -1) -> "EntryWrapper":
         """POST this object back with ``If-Match: etag``.
 
         Goes to the SELF href with its ``group=`` query kept, since the
         etag covers that representation.  Returns a new wrapper carrying
         the new etag.  A stale etag raises HttpError 412.
+
+        :param timeout: seconds the POST may take; ``-1`` (the default)
+            means an hour, or the session's timeout if that is longer,
+            since the server may take long to apply a change (a VIOS
+            mapping, a resize).
         """
         adapter = self._need_adapter("update")
+        if timeout == -1:
+            timeout = _update_timeout(adapter)
         path = _href_path(self._need_href("update"))
         if not self.etag:
             # Without If-Match the server would overwrite whatever changed
@@ -339,9 +380,14 @@ class EntryWrapper(Wrapper):
     @classmethod
     def get(cls, adapter: adp.Adapter, uuid: Optional[str] = None,
             parent_type: ParentType = None, parent_uuid: Optional[str] = None,
-            parent: Optional["EntryWrapper"] = None, xag: Xag = None) -> Any:
+            parent: Optional["EntryWrapper"] = None, **read_kwargs: Any
+            ) -> Any:
         """GET and wrap one object (``uuid`` given) or the feed.
 
+        ``read_kwargs`` go to :meth:`Adapter.read
+        <pypvm_tx.adapter.Adapter.read>` as given (``xag``, ``timeout``,
+        ``suffix_type``...); the object's UUID may come as ``root_id`` (a
+        ROOT object) or ``child_id`` (a CHILD) there instead of ``uuid``.
         ``xag``: None (default) reads no extended attribute groups, ``[]``
         every group (the server's default), else the groups named.
         """
@@ -350,11 +396,15 @@ class EntryWrapper(Wrapper):
                                "class such as LPAR or VIOS.") % cls.__name__)
         ptype, puuid = resolve_parent(parent_type, parent_uuid, parent)
         if ptype is None:
-            resp = adapter.read(cls.schema_type, root_id=uuid, xag=xag)
+            uuid = _take_id(read_kwargs, uuid, "root_id", ("child_type",
+                                                           "child_id"))
+            resp = adapter.read(cls.schema_type, root_id=uuid, **read_kwargs)
         else:
+            uuid = _take_id(read_kwargs, uuid, "child_id", ("root_id",
+                                                            "child_type"))
             resp = adapter.read(ptype, root_id=puuid,
                                 child_type=cls.schema_type, child_id=uuid,
-                                xag=xag)
+                                **read_kwargs)
         if uuid is not None:
             return cls._one(resp, adapter)
         return cls._wrap_with(resp, adapter)

@@ -33,7 +33,8 @@ class Field(property):
     """A wrapper property holding the text at ``path`` as a ``kind``.
 
     Reading gives that text converted to ``kind`` (str, int, float or
-    bool); None when the element is absent, empty or not of that kind.
+    bool); ``default`` (None unless given) when the element is absent,
+    empty or not of that kind.
     A ``settable`` field writes ``coerce(value)`` there (``coerce``
     defaults to ``kind``; a str is written as given, a bool as
     ``true``/``false``), creating a missing element where the wrapper's
@@ -47,33 +48,40 @@ class Field(property):
     :param settable: whether the field can be set.
     :param doc: the field's docstring (shown in the API reference).
     :param coerce: turns a value being set into what is written.
+    :param default: what reading gives when there is no value, e.g. ``0``
+        for a count or ``False`` for a flag the server leaves out.
     """
 
     def __init__(self, path: str, kind: type = str, settable: bool = False,
                  doc: Optional[str] = None,
-                 coerce: Optional[Callable[[Any], Any]] = None):
+                 coerce: Optional[Callable[[Any], Any]] = None,
+                 default: Any = None):
         if kind not in _READERS:
             raise TypeError(_("A Field's kind must be str, int, float or "
                               "bool; got %r.") % (kind,))
         fset = _writer(path, coerce or _COERCE[kind]) if settable else None
         doc = doc or "``%s``." % path
-        super().__init__(_reader(path, _READERS[kind], kind), fset, None, doc)
+        super().__init__(_reader(path, _READERS[kind], kind, default), fset,
+                         None, doc)
         # A property subclass keeps its docstring in the instance.
         self.__doc__ = doc
         self.path = path
         self.kind = kind
         self.settable = settable
+        self.default = default
 
     def __repr__(self):
         return "<Field %s (%s%s)>" % (self.path, self.kind.__name__,
                                       ", settable" if self.settable else "")
 
 
-def _reader(path: str, method: str, kind: type) -> Callable[[Any], Any]:
+def _reader(path: str, method: str, kind: type,
+            default: Any) -> Callable[[Any], Any]:
     def fget(wrapper):
-        return getattr(wrapper, method)(path)
+        return getattr(wrapper, method)(path, default)
     # The return type, for the API reference (as a hand-written one has).
-    fget.__annotations__ = {"return": Optional[kind]}
+    fget.__annotations__ = {"return": kind if default is not None
+                            else Optional[kind]}
     return fget
 
 

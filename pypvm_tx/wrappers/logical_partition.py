@@ -5,7 +5,10 @@ An LPAR and a VIOS are both partitions; :class:`BasePartition` holds what
 they share (name, id, state, type, memory and processor configuration)
 and :class:`LPAR` registers it for the ``LogicalPartition`` schema type.
 
-Reading a value that is absent from the XML gives ``None``.  Setting a
+Reading a value that is absent from the XML gives ``None``, except for
+the counts and flags the server leaves out when they are zero or false
+(``is_mgmt_partition``, ``has_dedicated``, the dedicated processor counts,
+``pool_id``, ``uncapped_weight``), which read ``0`` / ``False``.  Setting a
 value that is absent inserts its element, and any missing parent, where
 the server's schema order puts it; the server rejects out-of-order
 elements.  Elements this module knows nothing about are never touched.
@@ -112,6 +115,17 @@ class LPARState:
     UNKNOWN = "unknown"
 
 
+class RMCState:
+    """Values of ``ResourceMonitoringControlState``: whether the management
+    console can reach the partition's operating system."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    NONE = "none"
+    UNKNOWN = "unknown"
+    BUSY = "busy"
+
+
 class LPARType:
     """Values of ``PartitionType`` (what ``env`` returns)."""
 
@@ -145,8 +159,9 @@ _Config = TypeVar("_Config", bound="ConfigElement")
 class ConfigElement(ewrap.ElementWrapper):
     """A configuration sub-element that is created on first write.
 
-    Reading from a configuration the server did not send gives ``None``
-    for every value.  The first value set on it inserts the element into
+    Reading from a configuration the server did not send gives what each
+    value reads when absent (``None``, or ``0`` / ``False`` where a field
+    says so).  The first value set on it inserts the element into
     its parent in schema order (and the parent into its own parent, if
     that was missing too), so the object written back stays valid.
     """
@@ -237,12 +252,14 @@ class SharedProcessorConfiguration(ConfigElement):
     max_virtual = Field("MaximumVirtualProcessors", int, settable=True,
                         doc="Maximum virtual processors "
                             "(``MaximumVirtualProcessors``).")
-    pool_id = Field("SharedProcessorPoolID", int,
+    pool_id = Field("SharedProcessorPoolID", int, settable=True, default=0,
                     doc="The shared processor pool's id "
-                        "(``SharedProcessorPoolID``).")
-    uncapped_weight = Field("UncappedWeight", int,
+                        "(``SharedProcessorPoolID``; 0, the default pool, "
+                        "when absent).")
+    uncapped_weight = Field("UncappedWeight", int, settable=True, default=0,
                             doc="The partition's share of idle capacity "
-                                "when uncapped (``UncappedWeight``).")
+                                "when uncapped (``UncappedWeight``; 0 when "
+                                "absent).")
 
 
 @ewrap.ElementWrapper.pvm_type("DedicatedProcessorConfiguration",
@@ -250,13 +267,15 @@ class SharedProcessorConfiguration(ConfigElement):
 class DedicatedProcessorConfiguration(ConfigElement):
     """Dedicated-processor settings: whole processors."""
 
-    desired = Field("DesiredProcessors", int, settable=True,
+    desired = Field("DesiredProcessors", int, settable=True, default=0,
                     doc="Desired dedicated processors "
-                        "(``DesiredProcessors``).")
-    min = Field("MinimumProcessors", int, settable=True,
-                doc="Minimum dedicated processors (``MinimumProcessors``).")
-    max = Field("MaximumProcessors", int, settable=True,
-                doc="Maximum dedicated processors (``MaximumProcessors``).")
+                        "(``DesiredProcessors``; 0 when absent).")
+    min = Field("MinimumProcessors", int, settable=True, default=0,
+                doc="Minimum dedicated processors (``MinimumProcessors``; "
+                    "0 when absent).")
+    max = Field("MaximumProcessors", int, settable=True, default=0,
+                doc="Maximum dedicated processors (``MaximumProcessors``; "
+                    "0 when absent).")
 
 
 @ewrap.ElementWrapper.pvm_type("PartitionProcessorConfiguration",
@@ -270,8 +289,10 @@ class PartitionProcessorConfiguration(ConfigElement):
     """
 
     has_dedicated = Field("HasDedicatedProcessors", bool, settable=True,
+                          default=False,
                           doc="Whether the partition uses dedicated "
-                              "processors (``HasDedicatedProcessors``).")
+                              "processors (``HasDedicatedProcessors``; "
+                              "False when absent).")
     sharing_mode = Field("SharingMode", settable=True,
                          doc="``SharingMode``, one of the "
                              ":class:`SharingMode` values.")
@@ -371,18 +392,23 @@ class BasePartition(ewrap.EntryWrapper):
     env = Field("PartitionType", settable=True,
                 doc="The partition's environment: its ``PartitionType`` "
                     "value.")
-    is_mgmt_partition = Field("IsManagementPartition", bool,
+    is_mgmt_partition = Field("IsManagementPartition", bool, default=False,
                               doc="Whether this is the management "
-                                  "partition (``IsManagementPartition``).")
+                                  "partition (``IsManagementPartition``; "
+                                  "False when absent).")
+    rmc_state = Field("ResourceMonitoringControlState",
+                      doc="The partition's RMC connection state "
+                          "(``ResourceMonitoringControlState``), one of the "
+                          ":class:`RMCState` values.")
 
     @property
     def mem_config(self) -> PartitionMemoryConfiguration:
-        """The memory configuration (values None when absent)."""
+        """The memory configuration (read as absent when not sent)."""
         return PartitionMemoryConfiguration._of(self, self.child_order)
 
     @property
     def proc_config(self) -> PartitionProcessorConfiguration:
-        """The processor configuration (values None when absent)."""
+        """The processor configuration (read as absent when not sent)."""
         return PartitionProcessorConfiguration._of(self, self.child_order)
 
     @property

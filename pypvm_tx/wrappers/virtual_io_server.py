@@ -10,10 +10,18 @@ groups, so read it with those (:attr:`VIOS.xags`) before changing them::
                          xag=[VIOS.xags.SCSI_MAPPING, VIOS.xags.FC_MAPPING])
 
 ``scsi_mappings`` and ``vfc_mappings`` are live lists: appending or
-removing changes the XML, which ``update()`` writes back.
+removing changes the XML, which ``update()`` writes back.  A new mapping
+comes from :meth:`VSCSIMapping.bld` / :meth:`VFCMapping.bld` (new adapter
+pair, storage from :mod:`pypvm_tx.wrappers.storage`),
+:meth:`VSCSIMapping.bld_from_existing` (another device on an existing
+adapter pair) or ``bld_by_id`` (named by the client's short id)::
+
+    disk = storage.VDisk.bld_ref(adapter, "boot_disk")
+    vios_w.scsi_mappings.append(
+        VSCSIMapping.bld(adapter, None, lpar_uuid, disk))
 """
 
-from typing import List, Optional
+from typing import Any, List, Optional, Type
 
 from lxml import etree
 
@@ -21,6 +29,7 @@ from pypvm_tx import const as c
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
+from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers.base import new_element, sub_element
 from pypvm_tx.wrappers.fields import Field
 
@@ -29,7 +38,7 @@ VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
     "ResourceMonitoringControlState", "ResourceMonitoringIPAddress",
     "AssociatedManagedSystem", "HostEthernetAdapterLogicalPorts",
     "LogicalPorts", "MACAddressPrefix", "IsServicePartition", "ReferenceCode",
-    "PowerOnWithHypervisor", "Description", "APICapable",
+    "ReferenceCodeFull", "IsManagementPartition", "PowerOnWithHypervisor", "Description", "APICapable",
     "ManagerPassthroughCapable", "IsVNICCapable", "VNICFailOverCapable",
     "MediaRepositories", "MoverServicePartition", "PhysicalVolumes",
     "PagingServicePartition", "SharedEthernetAdapters", "StoragePools",
@@ -46,19 +55,17 @@ VFC_MAPPING_CHILD_ORDER = (
     "Metadata", "AssociatedLogicalPartition", "ClientAdapter", "Port",
     "ServerAdapter",
 )
-#: Children of a mapping's ``ServerAdapter`` / ``ClientAdapter``.
-ADAPTER_CHILD_ORDER = (
-    "Metadata", "AdapterType", "DynamicReconfigurationConnectorName",
-    "LocationCode", "LocalPartitionID", "RequiredAdapter", "VariedOn",
-    "VirtualSlotNumber", "AdapterName", "BackingDeviceName",
-    "RemoteLogicalPartitionID", "RemoteSlotNumber", "ServerLocationCode",
-    "ConnectingPartitionID", "ConnectingVirtualSlotNumber",
-    "UniqueDeviceID", "MapPort", "PhysicalPort", "WWPNs",
-)
-PORT_CHILD_ORDER = (
-    "Metadata", "LocationCode", "PortName", "UniqueDeviceID", "WWPN",
-    "AvailablePorts", "TotalPorts",
-)
+#: Where a VIOS's physical FC ports are, below its element.
+_PFC_PORTS = "/".join((
+    "PartitionIOConfiguration", "ProfileIOSlots", "ProfileIOSlot",
+    "AssociatedIOSlot", "RelatedIOAdapter", "PhysicalFibreChannelAdapter",
+    "PhysicalFibreChannelPorts", "PhysicalFibreChannelPort"))
+
+# Schema orders and storage parts live in the storage module; these names
+# are kept here for code that imported them from this one.
+ADAPTER_CHILD_ORDER = stor.ADAPTER_CHILD_ORDER
+PORT_CHILD_ORDER = stor.PORT_CHILD_ORDER
+VOptMedia = stor.VOptMedia
 
 #: The storage element types a SCSI mapping's ``Storage`` can hold, with
 #: the child that names each one.
@@ -82,11 +89,35 @@ class _XAGs:
 
 
 def _link_uuid(href: Optional[str]) -> Optional[str]:
-    return href.rstrip("/").rsplit("/", 1)[-1] if href else None
+    """The last path segment of ``href`` (its query and fragment left out)."""
+    if not href:
+        return None
+    path = href.split("#", 1)[0].split("?", 1)[0]
+    return path.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def _plain(name: str) -> etree._Element:
+    """A mapping's child that is a plain property (no ``schemaVersion``),
+    e.g. ``Storage`` or ``AssociatedLogicalPartition``."""
+    return etree.Element("{%s}%s" % (c.UOM_NS, name))
+
+
+def _session_dest(adapter: Any) -> str:
+    """``https://host:port`` of the adapter's session ("" when unknown)."""
+    dest = getattr(getattr(adapter, "session", None), "dest", None)
+    return dest if isinstance(dest, str) else ""
 
 
 class _Mapping(ewrap.ElementWrapper):
-    """What SCSI and FC mappings share: the client LPAR and server adapter."""
+    """What SCSI and FC mappings share: the client LPAR and the adapters.
+
+    Two views of the same XML: flat properties (``client_lpar_id``,
+    ``server_adapter_name``, ...) and the peer's sub-wrappers
+    (``client_adapter``, ``server_adapter``, ...).
+    """
+
+    _client_adapter_cls: Type[stor.VClientStorageAdapterElement]
+    _server_adapter_cls: Type[stor.VServerStorageAdapterElement]
 
     @property
     def client_lpar_href(self) -> Optional[str]:
@@ -106,6 +137,63 @@ class _Mapping(ewrap.ElementWrapper):
     client_slot = Field("ClientAdapter/VirtualSlotNumber", int,
                         doc="The client adapter's virtual slot number.")
 
+    @property
+    def client_adapter(self) -> Optional[stor.VClientStorageAdapterElement]:
+        """The client (LPAR) end, or None: a mapping without one is an
+        *orphan* (its client adapter is gone)."""
+        elem = self._find("ClientAdapter")
+        return self._client_adapter_cls(elem) if elem is not None else None
+
+    @property
+    def server_adapter(self) -> Optional[stor.VServerStorageAdapterElement]:
+        """The server (VIOS) end, or None when the mapping has none."""
+        elem = self._find("ServerAdapter")
+        return self._server_adapter_cls(elem) if elem is not None else None
+
+    @staticmethod
+    def crt_related_href(adapter: Any, host_uuid: Optional[str],
+                         client_lpar_uuid: str) -> str:
+        """The link to a client LPAR a new mapping carries: ROOT, or a
+        CHILD of the system ``host_uuid`` when given; absolute when the
+        adapter's session names its server."""
+        path = "%s%s/" % (c.API_BASE_PATH, c.SERVICE_UOM)
+        if host_uuid is not None:
+            path += "%s/%s/" % (c.MANAGED_SYSTEM, host_uuid)
+        return "%s%s%s/%s" % (_session_dest(adapter), path,
+                              c.LOGICAL_PARTITION, client_lpar_uuid)
+
+    def _put_part(self, element: etree._Element) -> None:
+        """Make ``element`` this mapping's child of its name: replacing
+        the one there, else inserted in schema order."""
+        old = self.element.find(element.tag)
+        if old is not None:
+            self.element.replace(old, element)
+        else:
+            ewrap.insert_in_order(self.element, element, self.child_order)
+
+    def _client_lpar_href(self, href: str) -> None:
+        link = _plain("AssociatedLogicalPartition")
+        link.set("href", href)
+        link.set("rel", "related")
+        self._put_part(link)
+
+    @classmethod
+    def _bld_new(cls, adapter: Any, host_uuid: Optional[str],
+                 client_lpar_uuid: str,
+                 client: stor.VClientStorageAdapterElement) -> Any:
+        """A new mapping to ``client_lpar_uuid`` whose adapters the server
+        is to create (the client one as ``client`` asks)."""
+        if not client_lpar_uuid:
+            raise ValueError(_("A new mapping needs its client LPAR's "
+                               "UUID."))
+        mapping = cls(new_element(cls.schema_type, metadata=True))
+        mapping._client_lpar_href(cls.crt_related_href(
+            adapter, host_uuid, client_lpar_uuid))
+        mapping._put_part(client.element)
+        mapping._put_part(stor.VServerStorageAdapterElement.bld(
+            adapter).element)
+        return mapping
+
     @classmethod
     def _bld_base(cls, client_lpar_href: Optional[str]) -> etree._Element:
         elem = new_element(cls.schema_type, metadata=True)
@@ -119,7 +207,15 @@ class _Mapping(ewrap.ElementWrapper):
                                child_order=SCSI_MAPPING_CHILD_ORDER)
 class VSCSIMapping(_Mapping):
     """One virtual SCSI mapping: a backing storage device served by the
-    VIOS through a server adapter to a client LPAR."""
+    VIOS through a server adapter to a client LPAR.
+
+    Build a new one with :meth:`bld` (new adapters) or
+    :meth:`bld_from_existing` (another disk on an existing adapter pair),
+    and add it to :attr:`VIOS.scsi_mappings`.
+    """
+
+    _client_adapter_cls = stor.VSCSIClientAdapterElement
+    _server_adapter_cls = stor.VSCSIServerAdapterElement
 
     client_lpar_id = Field(
         "ServerAdapter/RemoteLogicalPartitionID", int,
@@ -159,12 +255,113 @@ class VSCSIMapping(_Mapping):
         text = holder[0].findtext("{%s}TargetName" % c.UOM_NS)
         return text.strip() if text and text.strip() else None
 
+    @property
+    def backing_storage(self) -> Optional[ewrap.ElementWrapper]:
+        """The backing storage: a :class:`~pypvm_tx.wrappers.storage.VDisk`,
+        ``PV``, ``LU`` or ``VOptMedia`` (None when the mapping has none).
+        Setting it replaces the storage with a copy of the one given."""
+        return stor.wrap_by_tag(self._storage(), stor.STORAGE_TYPES)
+
+    @backing_storage.setter
+    def backing_storage(self, stg: ewrap.ElementWrapper) -> None:
+        holder = _plain("Storage")
+        holder.append(stor.element_copy(stg))
+        self._put_part(holder)
+
+    @property
+    def target_dev(self) -> Optional[ewrap.ElementWrapper]:
+        """The virtual target device serving the storage (a
+        ``VDiskTargetDev``, ``PVTargetDev``, ``LUTargetDev`` or
+        ``VOptTargetDev`` of :mod:`pypvm_tx.wrappers.storage`), or None."""
+        holder = self._find("TargetDevice")
+        if holder is None or len(holder) != 1:
+            return None
+        return stor.wrap_by_tag(holder[0], stor.TARGET_DEV_TYPES)
+
+    def _target_dev(self, vtd: ewrap.ElementWrapper) -> None:
+        holder = _plain("TargetDevice")
+        holder.append(vtd.element)
+        self._put_part(holder)
+
+    def _set_target(self, adapter: Any, stg_ref: Any,
+                    lua: Optional[str], target_name: Optional[str]) -> None:
+        """Ask for a target device of the storage's kind when a LUA or a
+        name is wanted (else the server makes one as it likes)."""
+        if lua is None and target_name is None:
+            return
+        if stg_ref is None:
+            raise ValueError(_("A target device's LUA or name needs backing "
+                               "storage in the mapping."))
+        self._target_dev(stg_ref.target_dev_type.bld(adapter, lua,
+                                                     target_name))
+
     @classmethod
-    def bld(cls, client_lpar_id: int, backing_storage_name: str,
-            storage_type: str = "VirtualDisk",
-            server_adapter_name: Optional[str] = None,
-            client_lpar_href: Optional[str] = None) -> "VSCSIMapping":
-        """A new mapping of ``backing_storage_name`` to a client partition.
+    def bld(cls, adapter: Any, host_uuid: Optional[str],
+            client_lpar_uuid: str, stg_ref: Any,
+            lpar_slot_num: Optional[int] = None, lua: Optional[str] = None,
+            target_name: Optional[str] = None) -> "VSCSIMapping":
+        """A new mapping of ``stg_ref`` to the LPAR ``client_lpar_uuid``
+        over a new client/server adapter pair (the server picks the slots
+        unless ``lpar_slot_num`` is given).
+
+        :param adapter: the Adapter the mapping will be written through
+            (its session's address goes into the LPAR link).
+        :param host_uuid: not used: the LPAR link is always a ROOT one.
+        :param client_lpar_uuid: the client LPAR's UUID.
+        :param stg_ref: the backing storage (``VDisk``, ``PV``, ``LU`` or
+            ``VOptMedia`` of :mod:`pypvm_tx.wrappers.storage`); a copy
+            goes into the mapping.
+        :param lpar_slot_num: the client adapter's slot, if not the next
+            free one.
+        :param lua: the target device's logical unit address.
+        :param target_name: the target device's name.
+        """
+        mapping = cls._bld_new(adapter, None, client_lpar_uuid,
+                               stor.VClientStorageAdapterElement.bld(
+                                   adapter, slot_num=lpar_slot_num))
+        mapping.backing_storage = stg_ref
+        mapping._set_target(adapter, stg_ref, lua, target_name)
+        return mapping
+
+    @classmethod
+    def bld_from_existing(cls, existing_map: "VSCSIMapping", stg_ref: Any,
+                          lpar_slot_num: Optional[int] = None,
+                          lua: Optional[str] = None,
+                          target_name: Optional[str] = None
+                          ) -> "VSCSIMapping":
+        """A new mapping on the same LPAR and adapter pair as
+        ``existing_map``, serving ``stg_ref`` (None: no storage yet); the
+        existing mapping's target device is not carried over.
+
+        :param lpar_slot_num: move the client adapter to this slot.
+        :param lua: the new target device's logical unit address.
+        :param target_name: the new target device's name.
+        :raises ValueError: ``lua`` or ``target_name`` without storage.
+        """
+        mapping = cls(new_element(cls.schema_type, metadata=True))
+        if existing_map.client_lpar_href is not None:
+            mapping._client_lpar_href(existing_map.client_lpar_href)
+        for part in (existing_map.client_adapter,
+                     existing_map.server_adapter):
+            if part is not None:
+                mapping._put_part(stor.element_copy(part))
+        if stg_ref is not None:
+            mapping.backing_storage = stg_ref
+        client = mapping.client_adapter
+        if lpar_slot_num is not None and client is not None:
+            client._set_val("VirtualSlotNumber", int(lpar_slot_num))
+            client._set_val("UseNextAvailableSlotID", "false")
+        mapping._set_target(None, stg_ref, lua, target_name)
+        return mapping
+
+    @classmethod
+    def bld_by_id(cls, client_lpar_id: int, backing_storage_name: str,
+                  storage_type: str = "VirtualDisk",
+                  server_adapter_name: Optional[str] = None,
+                  client_lpar_href: Optional[str] = None) -> "VSCSIMapping":
+        """A new mapping of ``backing_storage_name`` to a client partition
+        named by its short id, on an existing server adapter when
+        ``server_adapter_name`` is given.
 
         :param client_lpar_id: the client LPAR's ``id``.
         :param backing_storage_name: name of the disk / volume / unit /
@@ -201,6 +398,9 @@ class VFCMapping(_Mapping):
     """One virtual Fibre Channel (NPIV) mapping: a physical FC port of the
     VIOS shared through a server adapter with a client LPAR."""
 
+    _client_adapter_cls = stor.VFCClientAdapterElement
+    _server_adapter_cls = stor.VFCServerAdapterElement
+
     client_lpar_id = Field(
         "ServerAdapter/ConnectingPartitionID", int,
         doc="The client partition's id (the server adapter's connecting "
@@ -218,11 +418,47 @@ class VFCMapping(_Mapping):
         text = self._get_val_str("ClientAdapter/WWPNs")
         return text.split() if text else []
 
+    @property
+    def backing_port(self) -> Optional[stor.PhysFCPort]:
+        """The physical port backing the mapping (the ``Port`` element), or
+        None while none is; setting it puts a copy of the port given."""
+        elem = self._find("Port")
+        return stor.PhysFCPort(elem) if elem is not None else None
+
+    @backing_port.setter
+    def backing_port(self, port: stor.PhysFCPort) -> None:
+        elem = stor.element_copy(port)
+        elem.tag = "{%s}Port" % c.UOM_NS
+        self._put_part(elem)
+
     @classmethod
-    def bld(cls, client_lpar_id: int, backing_port_name: str,
-            server_adapter_name: Optional[str] = None,
-            client_lpar_href: Optional[str] = None,
-            client_wwpns: Optional[List[str]] = None) -> "VFCMapping":
+    def bld(cls, adapter: Any, host_uuid: Optional[str],
+            client_lpar_uuid: str, backing_phy_port: str,
+            client_wwpns: Optional[List[str]] = None,
+            lpar_slot_num: Optional[int] = None) -> "VFCMapping":
+        """A new mapping of the physical port ``backing_phy_port``
+        (``fcsN``) to the LPAR ``client_lpar_uuid`` over a new adapter
+        pair; the server generates the client WWPNs unless
+        ``client_wwpns`` are given.
+
+        :param host_uuid: the system's UUID (a CHILD link to the LPAR), or
+            None for a ROOT link.
+        :param lpar_slot_num: the client adapter's slot, if not the next
+            free one.
+        """
+        mapping = cls._bld_new(adapter, host_uuid, client_lpar_uuid,
+                               stor.VFCClientAdapterElement.bld(
+                                   adapter, wwpns=client_wwpns,
+                                   slot_num=lpar_slot_num))
+        mapping.backing_port = stor.PhysFCPort.bld_ref(
+            adapter, backing_phy_port, ref_tag="Port")
+        return mapping
+
+    @classmethod
+    def bld_by_id(cls, client_lpar_id: int, backing_port_name: str,
+                  server_adapter_name: Optional[str] = None,
+                  client_lpar_href: Optional[str] = None,
+                  client_wwpns: Optional[List[str]] = None) -> "VFCMapping":
         """A new mapping of physical port ``backing_port_name`` (``fcsN``)
         to a client partition; WWPNs are assigned by the server when not
         given."""
@@ -246,16 +482,6 @@ class VFCMapping(_Mapping):
         sub_element(server, "MapPort", backing_port_name)
         elem.append(server)
         return cls(elem)
-
-
-@ewrap.ElementWrapper.pvm_type("VirtualOpticalMedia")
-class VOptMedia(ewrap.ElementWrapper):
-    """One virtual optical medium in a media repository."""
-
-    media_name = Field("MediaName", doc="The medium's name.")
-    mount_type = Field("MountType",
-                       doc="How the medium is mounted (``MountType``).")
-    size = Field("Size", float, doc="The medium's size in GB.")
 
 
 @ewrap.ElementWrapper.pvm_type("VirtualMediaRepository")
@@ -311,6 +537,12 @@ class VIOS(lpar.BasePartition):
     def vfc_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VFCMapping` (``ViosFCMapping`` group)."""
         return _MappingList(self, "VirtualFibreChannelMappings", VFCMapping)
+
+    @property
+    def pfc_ports(self) -> List[stor.PhysFCPort]:
+        """The physical Fibre Channel ports of the VIOS's I/O slots (what
+        a VFC mapping's ``Port`` can be)."""
+        return [stor.PhysFCPort(elem) for elem in self._findall(_PFC_PORTS)]
 
     @property
     def media_repository(self) -> Optional[VMediaRepos]:

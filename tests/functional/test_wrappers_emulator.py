@@ -108,9 +108,9 @@ def test_w3_vios_add_and_remove_mappings_round_trip(emulator_fx):
     scsi_before = len(server.scsi_mappings)
     vfc_before = len(server.vfc_mappings)
 
-    server.scsi_mappings.append(vios.VSCSIMapping.bld(
+    server.scsi_mappings.append(vios.VSCSIMapping.bld_by_id(
         7, "roundtrip-disk", server_adapter_name="vhost42"))
-    server.vfc_mappings.append(vios.VFCMapping.bld(7, "fcs3"))
+    server.vfc_mappings.append(vios.VFCMapping.bld_by_id(7, "fcs3"))
     server = server.update()
     assert len(server.scsi_mappings) == scsi_before + 1
     assert len(server.vfc_mappings) == vfc_before + 1
@@ -145,7 +145,7 @@ def test_w3_vios_update_conflict_then_redrive(emulator_fx):
     def add_mapping(wrapper):
         if not struck:
             struck.append(emu.change(uuid, "PartitionName", "renamed-oob"))
-        wrapper.scsi_mappings.append(vios.VSCSIMapping.bld(3, "redrive"))
+        wrapper.scsi_mappings.append(vios.VSCSIMapping.bld_by_id(3, "redrive"))
         return True
 
     task = WrapperTask("map", getter, delay_func=lambda *a, **k: None)

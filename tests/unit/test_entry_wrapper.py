@@ -165,12 +165,28 @@ def test_w1_4_update_posts_to_self_path_with_group_and_etag(adapter):
     assert new.adapter is adapter  # kept even if the response had none
 
 
-def test_w1_4_update_default_timeout(adapter):
-    """W1.4: the default timeout (-1) is passed through."""
+@pytest.mark.parametrize("session_timeout, expected", [
+    (1200, 3600), (3600, 3600), (7200.5, 7200.5), (None, None),
+    ("not a number", 3600)])
+def test_w1_4_update_default_timeout(adapter, session_timeout, expected):
+    """W1.4 / W3 (rev 2): update()'s default timeout (-1) is the peer's,
+    max(3600, the session's timeout); a session without a timeout keeps
+    none; an explicit timeout is passed as given."""
+    adapter.session = mock.Mock(timeout=session_timeout)
     w = ewrap.EntryWrapper.wrap(entry_response(adapter=adapter))
     adapter.update_by_path.return_value = entry_response(etag="2")
     w.update()
-    assert adapter.update_by_path.call_args.kwargs == {"timeout": -1}
+    assert adapter.update_by_path.call_args.kwargs == {"timeout": expected}
+    w.update(timeout=5)
+    assert adapter.update_by_path.call_args.kwargs == {"timeout": 5}
+
+
+def test_w1_4_update_default_timeout_without_session(adapter):
+    """W3 (rev 2): an adapter double with no session gets the hour."""
+    w = ewrap.EntryWrapper.wrap(entry_response(adapter=adapter))
+    adapter.update_by_path.return_value = entry_response(etag="2")
+    w.update()
+    assert adapter.update_by_path.call_args.kwargs == {"timeout": 3600}
 
 
 def test_w1_4_update_mismatch_raises_412(adapter):
@@ -283,8 +299,7 @@ def test_w1_2_get_root_entry_and_feed(adapter):
     adapter.read.reset_mock()
     adapter.read.return_value = feed_response([(U1, "1", "a")])
     ws = lpar.LPAR.get(adapter)
-    adapter.read.assert_called_once_with("LogicalPartition", root_id=None,
-                                         xag=None)
+    adapter.read.assert_called_once_with("LogicalPartition", root_id=None)
     assert [w.adapter for w in ws] == [adapter]
 
 
@@ -295,7 +310,40 @@ def test_w1_2_get_child(adapter):
                   parent_uuid=MS_UUID)
     adapter.read.assert_called_once_with(
         "ManagedSystem", root_id=MS_UUID, child_type="VirtualIOServer",
-        child_id=U1, xag=None)
+        child_id=U1)
+
+
+def test_w1_2_get_passes_read_kwargs_through(adapter):
+    """W1.2 (rev 2): get(..., **read_kwargs) hands them to Adapter.read as
+    the peer does; the UUID may come as root_id / child_id."""
+    adapter.read.return_value = entry_response()
+    w = lpar.LPAR.get(adapter, root_id=U1, timeout=12, xag=[])
+    adapter.read.assert_called_once_with("LogicalPartition", root_id=U1,
+                                         timeout=12, xag=[])
+    assert w.uuid == U1
+    adapter.read.reset_mock()
+    vios.VIOS.get(adapter, parent_type="ManagedSystem", parent_uuid=MS_UUID,
+                  child_id=U1, detail="x")
+    adapter.read.assert_called_once_with(
+        "ManagedSystem", root_id=MS_UUID, child_type="VirtualIOServer",
+        child_id=U1, detail="x")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"uuid": U1, "root_id": U1},
+    {"child_type": "VirtualIOServer"},
+    {"child_id": U1},
+    {"parent_type": "ManagedSystem", "parent_uuid": MS_UUID,
+     "root_id": MS_UUID},
+    {"parent_type": "ManagedSystem", "parent_uuid": MS_UUID, "uuid": U1,
+     "child_id": U1},
+])
+def test_w1_2_get_refuses_ambiguous_read_kwargs(adapter, kwargs):
+    """W1.2 (rev 2): what get() derives itself (the type path and the UUID
+    said twice) is refused before anything is read."""
+    with pytest.raises(ValueError):
+        lpar.LPAR.get(adapter, **kwargs)
+    adapter.read.assert_not_called()
 
 
 def test_w1_2_getter_kinds(adapter):

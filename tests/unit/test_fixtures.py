@@ -50,8 +50,8 @@ def test_e2_make_lpar_and_vios_are_valid_wrappers():
     names = [e.tag.split("}")[1] for e in part.element]
     assert names == sorted(names, key=lpar.LPAR_CHILD_ORDER.index)
     server = pvm_fx.make_vios(
-        uuid=U2, scsi_mappings=[vios.VSCSIMapping.bld(2, "disk")],
-        vfc_mappings=[vios.VFCMapping.bld(2, "fcs0")])
+        uuid=U2, scsi_mappings=[vios.VSCSIMapping.bld_by_id(2, "disk")],
+        vfc_mappings=[vios.VFCMapping.bld_by_id(2, "fcs0")])
     assert server.env == lpar.LPARType.VIOS
     assert [m.backing_storage_name for m in server.scsi_mappings] == ["disk"]
     assert len(server.vfc_mappings) == 1

@@ -132,8 +132,8 @@ DECLARED = [
     (lpar.SharedProcessorConfiguration, "desired_virtual", True),
     (lpar.SharedProcessorConfiguration, "min_virtual", True),
     (lpar.SharedProcessorConfiguration, "max_virtual", True),
-    (lpar.SharedProcessorConfiguration, "pool_id", False),
-    (lpar.SharedProcessorConfiguration, "uncapped_weight", False),
+    (lpar.SharedProcessorConfiguration, "pool_id", True),
+    (lpar.SharedProcessorConfiguration, "uncapped_weight", True),
     (lpar.DedicatedProcessorConfiguration, "desired", True),
     (lpar.DedicatedProcessorConfiguration, "min", True),
     (lpar.DedicatedProcessorConfiguration, "max", True),
@@ -152,7 +152,41 @@ DECLARED = [
     (ms.System, "machine_type", False), (ms.System, "model", False),
     (ms.System, "serial", False), (ms.System, "max_partitions", False),
     (ms.System, "primary_ip", False),
+    (ms.System, "system_name", False), (ms.System, "system_state", False),
+    (ms.System, "host_ip_address", False),
+    (ms.MTMS, "machine_type", True), (ms.MTMS, "model", True),
+    (ms.MTMS, "serial", True),
+    (lpar.LPAR, "rmc_state", False), (lpar.LPAR, "is_mgmt_partition", False),
 ]
+
+
+#: Fields that read the peer's 0 / False when their element is absent.
+ABSENT_DEFAULTS = [
+    (lpar.LPAR, "is_mgmt_partition", False),
+    (lpar.PartitionProcessorConfiguration, "has_dedicated", False),
+    (lpar.DedicatedProcessorConfiguration, "desired", 0),
+    (lpar.DedicatedProcessorConfiguration, "min", 0),
+    (lpar.DedicatedProcessorConfiguration, "max", 0),
+    (lpar.SharedProcessorConfiguration, "pool_id", 0),
+    (lpar.SharedProcessorConfiguration, "uncapped_weight", 0),
+]
+
+
+@pytest.mark.parametrize("cls, name, absent", ABSENT_DEFAULTS,
+                         ids=["%s.%s" % (k.__name__, n)
+                              for k, n, _ in ABSENT_DEFAULTS])
+def test_w3_absent_counts_and_flags_read_as_the_peer(cls, name, absent):
+    """W3 (rev 2): an absent integer / boolean reads 0 / False (not None)
+    as the peer's, and a present one still reads its value."""
+    from pypvm_tx.wrappers.base import new_element
+    wrapper = cls(element=new_element(cls.schema_type)) if issubclass(
+        cls, lpar.BasePartition) else cls(new_element(cls.schema_type))
+    value = getattr(wrapper, name)
+    assert value == absent and type(value) is type(absent)
+    field = getattr(cls, name)
+    present = True if isinstance(absent, bool) else 3
+    wrapper._set_val(field.path, present)
+    assert getattr(wrapper, name) == present
 
 
 @pytest.mark.parametrize("cls, name, settable", DECLARED,

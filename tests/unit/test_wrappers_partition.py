@@ -117,19 +117,22 @@ def test_w3_lpar_dedicated_proc_config(lpar_feed):
 
 
 def test_w3_absent_values_are_none_not_errors(lpar_feed):
-    """W3: getters on absent values return None, never raise."""
+    """W3: getters on absent values return None, never raise (rev 2: the
+    peer's counts and flags read 0 / False)."""
     bare = by_name(lpar_feed, "linux1")  # memory sizes absent
     assert bare.mem_config.desired is None
     assert bare.mem_config.min is None
     assert bare.mem_config.max is None
     empty = lpar.LPAR.bld(None)
     for attr in ("name", "id", "state", "env", "partition_type",
-                 "partition_uuid", "assoc_sys_uuid", "is_mgmt_partition"):
+                 "partition_uuid", "assoc_sys_uuid", "rmc_state"):
         assert getattr(empty, attr) is None, attr
+    assert empty.is_mgmt_partition is False
     assert empty.mem_config.max is None
-    assert empty.proc_config.has_dedicated is None
+    assert empty.proc_config.has_dedicated is False
     assert empty.proc_config.shared_proc_cfg.desired_units is None
-    assert empty.proc_config.dedicated_proc_cfg.desired is None
+    assert empty.proc_config.shared_proc_cfg.pool_id == 0
+    assert empty.proc_config.dedicated_proc_cfg.desired == 0
     # Reading did not change the XML.
     assert child_names(empty.element) == ["Metadata"]
 
@@ -349,10 +352,38 @@ def test_w3_system_properties(system):
     assert system.etag == "-17"
     assert system.name == "Server-8247-21L-SN9999999"
     assert system.state == "operating"
-    assert system.mtms == "8247-21L*9999999"
+    assert system.mtms.mtms_str == "8247-21L*9999999"
     assert system.max_partitions == 200
     assert system.primary_ip == "9.0.0.0"
     assert ms.System.bld(None).mtms is None
+
+
+def test_w3_system_peer_names(system):
+    """W3 (rev 2): the peer's names on the captured ManagedSystem."""
+    assert system.system_name == system.name == "Server-8247-21L-SN9999999"
+    assert system.system_state == "operating"
+    assert system.host_ip_address == "9.0.0.0"
+    mtms = system.mtms
+    assert isinstance(mtms, ms.MTMS)
+    assert (mtms.machine_type, mtms.model, mtms.serial) == (
+        "8247", "21L", "9999999")
+    empty = ms.System.bld(None)
+    assert empty.system_state == "unknown"
+    assert empty.system_name is None and empty.host_ip_address is None
+
+
+def test_w3_mtms_bld_and_partial():
+    """W3 (rev 2): MTMS.bld parses TYPE-MODEL*SERIAL in schema order; a
+    malformed string is refused; a missing part gives no mtms_str."""
+    built = ms.MTMS.bld(None, "9119-MME*21BBC47")
+    assert [etree.QName(ch).localname for ch in built.element] == [
+        "Metadata", "MachineType", "Model", "SerialNumber"]
+    assert built.mtms_str == "9119-MME*21BBC47"
+    for bad in ("9119MME21BBC47", "9119-MME", "-MME*1", "9119-*1"):
+        with pytest.raises(ValueError):
+            ms.MTMS.bld(None, bad)
+    built.element.remove(built.element[-1])
+    assert built.mtms_str is None
 
 
 def test_w3_system_as_parent_of_child_getters(system):

@@ -153,7 +153,7 @@ def test_w3_mappings_absent_group_is_empty_not_error():
 def test_w3_add_scsi_mapping_reflected_in_xml(v):
     """W3: appending a built SCSI mapping adds it after the existing ones,
     written in toxmlstring() and read back after a re-parse."""
-    new = vios.VSCSIMapping.bld(12, "demo-disk-12",
+    new = vios.VSCSIMapping.bld_by_id(12, "demo-disk-12",
                                 server_adapter_name="vhost9",
                                 client_lpar_href="https://h/rest/api/uom/"
                                 "LogicalPartition/ABC")
@@ -193,14 +193,14 @@ def test_w3_remove_equal_copy_and_missing(v):
     v.scsi_mappings.remove(copy)
     assert len(v.scsi_mappings) == 8
     with pytest.raises(ValueError):
-        v.scsi_mappings.remove(vios.VSCSIMapping.bld(1, "never-mapped"))
+        v.scsi_mappings.remove(vios.VSCSIMapping.bld_by_id(1, "never-mapped"))
     with pytest.raises(TypeError):
-        v.scsi_mappings.append(vios.VFCMapping.bld(1, "fcs0"))
+        v.scsi_mappings.append(vios.VFCMapping.bld_by_id(1, "fcs0"))
 
 
 def test_w3_add_and_remove_vfc_mapping(v):
     """W3: VFC mappings can be appended and removed; XML reflects both."""
-    new = vios.VFCMapping.bld(33, "fcs1", server_adapter_name="vfchost7",
+    new = vios.VFCMapping.bld_by_id(33, "fcs1", server_adapter_name="vfchost7",
                               client_wwpns=["c0507600aaaa0001",
                                             "c0507600aaaa0002"])
     v.vfc_mappings.append(new)
@@ -221,8 +221,8 @@ def test_w3_append_creates_missing_container_in_schema_order():
     w = ewrap.EntryWrapper.wrap(captured_response("vios_entry.xml"))
     w.element.remove(w._find("VirtualSCSIMappings"))
     w.element.remove(w._find("VirtualFibreChannelMappings"))
-    w.scsi_mappings.append(vios.VSCSIMapping.bld(3, "disk3"))
-    w.vfc_mappings.append(vios.VFCMapping.bld(3, "fcs0"))
+    w.scsi_mappings.append(vios.VSCSIMapping.bld_by_id(3, "disk3"))
+    w.vfc_mappings.append(vios.VFCMapping.bld_by_id(3, "fcs0"))
     names = child_names(w.element)
     assert names.index("VirtualIOServerLicenseAccepted") + 1 == names.index(
         "VirtualFibreChannelMappings")
@@ -236,12 +236,12 @@ def test_w3_append_creates_missing_container_in_schema_order():
 def test_w3_scsi_bld_validates():
     """W3: builders refuse what cannot be a valid mapping, saying why."""
     with pytest.raises(ValueError, match="VirtualDisk"):
-        vios.VSCSIMapping.bld(1, "x", storage_type="Floppy")
+        vios.VSCSIMapping.bld_by_id(1, "x", storage_type="Floppy")
     with pytest.raises(ValueError, match="backing storage"):
-        vios.VSCSIMapping.bld(1, "")
+        vios.VSCSIMapping.bld_by_id(1, "")
     with pytest.raises(ValueError, match="fcs0"):
-        vios.VFCMapping.bld(1, "")
-    pv = vios.VSCSIMapping.bld(4, "hdisk4", storage_type="PhysicalVolume")
+        vios.VFCMapping.bld_by_id(1, "")
+    pv = vios.VSCSIMapping.bld_by_id(4, "hdisk4", storage_type="PhysicalVolume")
     assert pv.backing_storage_type == "PhysicalVolume"
     assert pv.backing_storage_name == "hdisk4"
     assert b"ns0:" not in pv.toxmlstring()

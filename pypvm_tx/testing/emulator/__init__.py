@@ -37,6 +37,15 @@ differently, and a POST is checked against the etag of its own group
 selection.  A POST leaves the properties of groups it did not ask for as
 they were.
 
+New VIOS mappings
+-----------------
+A VIOS POSTed with a mapping that asks for a new adapter pair
+(``UseNextAvailableSlotID``) is stored as the server would complete it:
+free slots, a new ``vhostN`` / ``vfchostN`` name, both partitions' ids on
+both ends (and generated client WWPNs for Fibre Channel); served storage
+without a target device gets a ``vtscsiN`` one.  A new mapping naming an
+LPAR that does not exist is answered 400.
+
 Controls
 --------
 From Python, on the :class:`Emulator` object: :meth:`~Emulator.seed`,
@@ -72,6 +81,7 @@ Layout
 One concern per module: :mod:`~.common` (limits, defaults, the error),
 :mod:`~.markup`, :mod:`~.objects` and :mod:`~.mappings` (the XML of the
 generated objects), :mod:`~.store` (the in-memory model),
+:mod:`~.provision` (what the server fills in for new VIOS mappings),
 :mod:`~.faults`, :mod:`~.ledger` (sessions, counters, connections),
 :mod:`~.routes` (the route table), :mod:`~.replies`, :mod:`~.rest` (the
 REST resources), :mod:`~.control` (the control API and its client),

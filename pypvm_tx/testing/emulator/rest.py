@@ -19,6 +19,7 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx.testing.emulator.common import (PARTITION_TYPES, TYPES, UOM,
                                               WEB, EmulatorError, now_iso,
                                               signed_crc)
+from pypvm_tx.testing.emulator import provision
 from pypvm_tx.testing.emulator.markup import K2_NS
 from pypvm_tx.testing.emulator.replies import (ATOM_OPEN, AUTHOR, ETAG_ELEM,
                                                Reply, error_reply)
@@ -279,9 +280,26 @@ def update(request: RestRequest) -> Reply:
     obj = request.entry
     _check_if_match(request, obj)
     element = _parse_object(request, obj.schema_type)
+    body = request.body
+    if obj.schema_type == c.VIRTUAL_IO_SERVER and provision.complete_mappings(
+            element, _client_id_lookup(request)):
+        body = b""  # stored as completed, not as sent
     request.store.replace(obj, element, obj.shown_groups(request.requested),
-                          request.body)
+                          body)
     return _entry_reply(request, obj)
+
+
+def _client_id_lookup(request: RestRequest):
+    """A mapping's client LPAR UUID -> its short id; 400 for none."""
+    def client_id(uuid: str) -> int:
+        try:
+            lpar = request.store.get(uuid, c.LOGICAL_PARTITION)
+        except EmulatorError:
+            raise EmulatorError(400, "A new mapping names LogicalPartition "
+                                "%r, which does not exist." % uuid,
+                                "Bad Request") from None
+        return int(lpar.element().findtext(UOM + "PartitionID") or 0)
+    return client_id
 
 
 def create(request: RestRequest) -> Reply:
