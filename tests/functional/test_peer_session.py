@@ -86,3 +86,58 @@ def test_a1_rev2_helpers_see_a_vios_feed_task_over_http(emulator):
     posts = [s for s in seen if s[0] == "POST"]
     assert posts == [("POST", "group=%s" % c.XAG.VIO_SMAP, 200)] * 2
     assert len(seen) == emulator.count(schema_type=c.VIRTUAL_IO_SERVER)
+
+
+def test_a1_rev2_novas_storage_pattern_with_session_and_helpers(emulator):
+    """Issue 9 acceptance, this library's side: the Session and Adapter
+    built as Nova builds them (conn_tries=60, helpers=[...]), the
+    system's MTMS string, and the active-VIOS FeedTask with a SCSI
+    mapping subtask; the helpers see every request the emulator counts."""
+    from pypvm_tx.tasks import partition as tpar
+    from pypvm_tx.tasks import scsi_mapper
+    from pypvm_tx.wrappers import managed_system as ms
+    from pypvm_tx.wrappers import storage as stor
+
+    seen = []
+
+    def log_helper(func):
+        def wrapper(*args, **kwargs):
+            seen.append(args[0])
+            return func(*args, **kwargs)
+        return wrapper
+
+    def busy_retry_helper(func):  # the shape of the peer's vios_busy
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except pvmex.HttpError as exc:
+                if exc.response.status != 500:
+                    raise
+                return func(*args, **kwargs)
+        return wrapper
+
+    sess = pvm_adapter.Session("127.0.0.1", DEFAULT_USER, DEFAULT_PASSWORD,
+                               protocol="http", port=emulator.port,
+                               conn_tries=60, retry_delay=None)
+    adpt = pvm_adapter.Adapter(sess, helpers=[log_helper, busy_retry_helper])
+    before = emulator.count()
+    host = ms.System.get(adpt)[0]
+    mtms = host.mtms
+    assert mtms.mtms_str == "%s-%s*%s" % (mtms.machine_type, mtms.model,
+                                          mtms.serial)
+    assert all((mtms.machine_type, mtms.model, mtms.serial))
+    lpar_uuid = emulator.uuids(c.LOGICAL_PARTITION)[0]
+    disk = stor.VDisk.bld_ref(adpt, "nova_disk")
+
+    def attach(vios_w):
+        mapping = scsi_mapper.build_vscsi_mapping(host.uuid, vios_w,
+                                                  lpar_uuid, disk)
+        return scsi_mapper.add_map(vios_w, mapping) is not None
+
+    ftask = tpar.build_active_vio_feed_task(adpt)
+    ftask.add_functor_subtask(attach)
+    ftask.execute()
+    sess.logoff()
+    assert {o.status for o in ftask.outcomes.values()} == {"updated"}
+    assert seen.count("POST") == len(ftask.outcomes) > 0
+    assert len(seen) == emulator.count() - before - 1  # not the logoff
