@@ -403,6 +403,8 @@ class EntryWrapper(Wrapper):
         <pypvm_tx.adapter.Adapter.read>` as given (``xag``, ``timeout``,
         ``suffix_type``...); the object's UUID may come as ``root_id`` (a
         ROOT object) or ``child_id`` (a CHILD) there instead of ``uuid``.
+        ``xag``: None (default) reads no extended attribute groups, ``[]``
+        every group (the server's default), else the groups named.
         """
         if cls.schema_type is None:
             raise ValueError(_("%s has no schema type to GET; use a wrapper "

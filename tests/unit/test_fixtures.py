@@ -81,12 +81,14 @@ def test_e2_adapter_fx_entry_response_wraps(adapter_fx):
 
 
 def test_e2_adapter_fx_child_href(adapter_fx):
-    """E2: CHILD hrefs name the parent."""
+    """E2: CHILD hrefs name the parent (and, read with the default
+    xag=None, carry group=None as the server's SELF link would: A2.4
+    rev 2)."""
     wrapper = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1),
                                  parent_type="ManagedSystem",
                                  parent_uuid=MS_UUID)
-    assert wrapper.href.endswith("/ManagedSystem/%s/LogicalPartition/%s"
-                                 % (MS_UUID, U1))
+    assert wrapper.href.endswith(
+        "/ManagedSystem/%s/LogicalPartition/%s?group=None" % (MS_UUID, U1))
 
 
 def test_e2_adapter_fx_feed_per_entry_etags(adapter_fx):
