@@ -47,6 +47,8 @@ TRANSIENT_HTTP_STATUSES = frozenset({HTTP_BAD_GATEWAY, HTTP_SERVICE_UNAVAILABLE,
 
 # Headers
 SESSION_HEADER = "X-API-Session"
+#: The tag the server logs a request under (pypowervm sends one always).
+AUDIT_MEMENTO_HEADER = "X-Audit-Memento"
 IF_MATCH = "If-Match"
 IF_NONE_MATCH = "If-None-Match"
 ETAG = "ETag"

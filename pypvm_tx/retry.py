@@ -23,6 +23,7 @@ Tests never need to wait: pass ``delay_func=NO_DELAY`` or patch
 
 import functools
 import random
+import time
 from typing import (Any, Callable, Collection, Dict, Optional, Sequence,
                     Tuple, Type, TypeVar, Union, cast)
 
@@ -86,17 +87,26 @@ sleep = backoff.sleep
 class DelayFunc:
     """A delay function that knows its wait: ``seconds(try, tries)``.
 
+    Called directly, it sleeps once, as the peer's do: a zero wait is
+    ``time.sleep(0)`` (which only yields), except for :data:`NO_DELAY`.
+
     :param seconds: ``seconds(try, tries) -> float``.
     :param name: what ``repr`` shows.
     """
 
-    def __init__(self, seconds: Callable[[int, int], float], name: str):
+    def __init__(self, seconds: Callable[[int, int], float], name: str,
+                 sleeps: bool = True):
         self.seconds = seconds
+        self.sleeps = sleeps
         self.__name__ = self.__qualname__ = name
 
     def __call__(self, attempt: int, max_attempts: int, *args: Any,
                  **kwargs: Any) -> None:
-        backoff.sleep(self.seconds(attempt, max_attempts))
+        wait = self.seconds(attempt, max_attempts)
+        if wait > 0:
+            backoff.sleep(wait)
+        elif self.sleeps:
+            time.sleep(0)
 
     def __repr__(self):
         return "<delay %s>" % self.__name__
@@ -116,7 +126,8 @@ def delay_seconds(delay_func: Callable, attempt: int, max_attempts: int,
 
 
 #: Retry at once.
-NO_DELAY = DelayFunc(lambda attempt, max_attempts: 0.0, "NO_DELAY")
+NO_DELAY = DelayFunc(lambda attempt, max_attempts: 0.0, "NO_DELAY",
+                     sleeps=False)
 
 #: The waits of :data:`STEPPED_DELAY` after tries 1, 2, 3, ...; the last
 #: value repeats.

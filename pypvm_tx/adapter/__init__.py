@@ -26,10 +26,11 @@ and ``pypvm_tx.adapter.Adapter`` is the place to patch the Adapter.
 """
 
 from pypvm_tx.adapter.atom import AtomBody, Entry, Feed, parse_atom
-from pypvm_tx.adapter.operations import Adapter, checked_writes
-from pypvm_tx.adapter.paths import build_path, xag_query
+from pypvm_tx.adapter.operations import (Adapter, Helper, Helpers,
+                                         checked_writes)
+from pypvm_tx.adapter.paths import build_path, with_group, xag_query
 from pypvm_tx.adapter.response import Response
-from pypvm_tx.adapter.session import Session
+from pypvm_tx.adapter.session import CONN_RETRY_DELAY, Session
 from pypvm_tx.adapter.transport import (MAX_BODY_BYTES, RawResponse,
                                         Transport, Urllib3Transport,
                                         map_error)
@@ -37,9 +38,10 @@ from pypvm_tx.adapter.tries import default_retry_delay
 from pypvm_tx.adapter.xml import MAX_XML_BYTES, parse_xml
 
 __all__ = [
-    "Adapter", "AtomBody", "Entry", "Feed", "MAX_BODY_BYTES",
+    "Adapter", "AtomBody", "CONN_RETRY_DELAY", "Entry", "Feed", "Helper",
+    "Helpers", "MAX_BODY_BYTES",
     "MAX_XML_BYTES", "RawResponse", "Response", "Session", "Transport",
     "Urllib3Transport", "build_path", "checked_writes",
     "default_retry_delay", "map_error",
-    "parse_atom", "parse_xml", "xag_query",
+    "parse_atom", "parse_xml", "with_group", "xag_query",
 ]

@@ -18,9 +18,14 @@ from pypvm_tx.i18n import _
 _REFUSED_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-#: Extended attribute groups to ask for: None (the server's default), one
-#: name, or several (an empty list: none).
+#: Extended attribute groups to ask for: None (none: ``group=None``), one
+#: name, several, or an empty list (no ``group=``: the server's default,
+#: every group).
 Xag = Union[None, str, Iterable[str]]
+
+#: Suffixes whose paths get no ``group=`` when ``xag`` is None (a job's
+#: ``do/...``, the JSON ``quick`` properties), as pypowervm sends them.
+_XAGLESS_SUFFIXES = frozenset({"do", "quick"})
 
 
 def build_path(service: str, root_type: str, root_id: Optional[str] = None,
@@ -31,7 +36,8 @@ def build_path(service: str, root_type: str, root_id: Optional[str] = None,
                detail: Optional[str] = None, xag: Xag = None) -> str:
     """The REST path (with query) of an object, a feed or a child of one.
 
-    ``xag`` becomes ``group=`` as :func:`xag_query` says.
+    ``xag`` becomes ``group=`` as :func:`xag_query` says, except that a
+    ``do`` or ``quick`` suffix with ``xag=None`` gets no ``group=``.
     """
     parts = [c.API_BASE_PATH, service, "/", root_type]
     if root_id:
@@ -49,25 +55,58 @@ def build_path(service: str, root_type: str, root_id: Optional[str] = None,
         if suffix_parm:
             parts += ["/", suffix_parm]
     query = []
-    group = xag_query(xag)
-    if group is not None:
-        query.append("group=" + group)
     if detail:
         query.append("detail=" + quote(str(detail), safe=","))
+    group = (None if xag is None and suffix_type in _XAGLESS_SUFFIXES
+             else xag_query(xag))
+    if group is not None:
+        query.append("group=" + group)
     path = "".join(parts)
     return path + "?" + "&".join(query) if query else path
 
 
 def xag_query(xag: Xag) -> Optional[str]:
-    """The ``group=`` value for ``xag``: None for ``None`` (no ``group=``:
-    the server's default), ``None`` (the string) for an empty list, else
-    the names sorted and comma-joined."""
+    """The ``group=`` value for ``xag``: ``"None"`` for None (no extended
+    groups, the cheap default), None for an empty list (send no
+    ``group=``: the server's default, every group), else the names sorted
+    and comma-joined."""
     if xag is None:
-        return None
+        return c.XAG.NONE
     if isinstance(xag, str):
         xag = [xag]
     names = sorted({str(x) for x in xag})
-    return ",".join(names) if names else c.XAG.NONE
+    return ",".join(names) if names else None
+
+
+def with_group(path: str, xag: Xag = None) -> str:
+    """``path`` (or href) with the ``group=`` query ``xag`` asks for.
+
+    A ``group=`` already there, other than ``group=None``, is kept; an
+    ``xag`` that says otherwise is refused.  Without one (or with
+    ``group=None``) the query gets ``group=`` from :func:`xag_query`, so
+    an href read with ``xag=None`` asks for no extended groups and one
+    read with ``xag=[]`` for the server's default.
+
+    :raises ValueError: ``xag`` contradicts the path's own ``group=``.
+    """
+    path, hash_sep, fragment = path.partition("#")
+    base, sep, query = path.partition("?")
+    params = [p for p in query.split("&") if p] if sep else []
+    groups = [p for p in params if p.split("=", 1)[0] == "group"]
+    others = [p for p in params if p.split("=", 1)[0] != "group"]
+    present = groups[-1].partition("=")[2] if groups else c.XAG.NONE
+    if present != c.XAG.NONE:
+        if xag is not None and (xag_query(xag) or "") != present:
+            raise ValueError(_("The extended attribute groups asked for "
+                               "(%(asked)s) differ from those of %(path)s.")
+                             % {"asked": xag_query(xag) or "[]",
+                                "path": pvmex.printable(path)})
+        return path + hash_sep + fragment
+    group = xag_query(xag)
+    if group is not None:
+        others.append("group=" + group)
+    query = "?" + "&".join(others) if others else ""
+    return base + query + hash_sep + fragment
 
 
 def request_target(path_or_href: str) -> str:

@@ -9,6 +9,7 @@ the re-logon after a 401, and the deadline.  Environment settings (CA bundle,
 proxies) are read once, at construction.
 """
 
+import getpass
 import logging as std_logging
 import os
 import threading
@@ -81,27 +82,114 @@ def _event_hooks(hooks: Optional[Mapping[str, Sequence[Callable]]]
     return {event: list(hooks.get(event) or ()) for event in _HOOK_EVENTS}
 
 
+#: Seconds between the tries of the first logon (``conn_tries``), as the
+#: peer waits for a REST server that is still starting.
+CONN_RETRY_DELAY = 2.0
+#: The audit memento when none is given and the process's user is unknown.
+_DEFAULT_MEMENTO = "default"
+
+
+def _default_memento() -> str:
+    """The process's user name (as the peer), else ``'default'``."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no user name in this environment
+        return _DEFAULT_MEMENTO
+    if not name or not name.isascii() or paths.has_control_character(name):
+        return _DEFAULT_MEMENTO
+    return name
+
+
+def _checked_memento(memento: Optional[str]) -> str:
+    """``memento``, or the default one; refused if it cannot be a header.
+
+    :raises ValueError: not printable ASCII text.
+    """
+    if not memento:
+        return _default_memento()
+    if (not isinstance(memento, str) or not memento.isascii()
+            or paths.has_control_character(memento)):
+        raise ValueError(_("auditmemento must be printable ASCII text, got "
+                           "%s.") % pvmex.printable(repr(memento)))
+    return memento
+
+
+def _ca_from_certpath(certpath: "Union[str, os.PathLike[str]]",
+                      certext: Optional[str], host: str) -> str:
+    """The CA file or folder ``certpath`` (and ``certext``) name for
+    ``host``: a folder's ``<host><certext>`` file when it has one, else the
+    folder itself; a file as it is; else ``<certpath><host><certext>`` as
+    the peer builds the name.
+
+    :raises ValueError: none of these exists.
+    """
+    path = os.fspath(certpath)
+    own_name = host + (".crt" if certext is None else certext)
+    if os.path.isdir(path):
+        own = os.path.join(path, own_name)
+        return own if os.path.isfile(own) else path
+    if os.path.isfile(path):
+        return path
+    if os.path.isfile(path + own_name):
+        return path + own_name
+    raise ValueError(_("certpath must name a CA file or folder: neither "
+                       "%(path)s nor %(own)s exists.") % {
+                           "path": pvmex.printable(path),
+                           "own": pvmex.printable(path + own_name)})
+
+
 def _checked_host(host: str) -> str:
     if paths.has_control_character(host) or "/" in host or "@" in host:
         raise ValueError(_("Invalid host %s.") % pvmex.printable(host))
     return host
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a logon failed because the server is not (yet) there: a
+    connection error (not a malformed reply) or a 404."""
+    if isinstance(exc, pvmex.HttpError):
+        return exc.response.status == c.HTTP_NOT_FOUND
+    return isinstance(exc, pvmex.ConnectionError) and \
+        not isinstance(exc, pvmex.ProtocolError)
+
+
 class Session:
     """A logged-on connection to one PowerVM REST server.
+
+    The first ten parameters are pypowervm's, in its order, so a Session
+    built for it with a user and password builds here
+    (``Session(host, user, password, auditmemento, ..., conn_tries=60)``).
+    pypowervm's local logon without a password (file-based) is not
+    offered: without ``username`` and ``password`` the logon raises
+    ``ValueError``.
 
     :param host: server host name or address.
     :param username: user to log on as.
     :param password: that user's password (kept private, never logged).
+    :param auditmemento: the tag the server logs each request under (the
+        ``X-Audit-Memento`` header of every request); by default the name
+        of the user running this process, or ``'default'``.
     :param protocol: ``'https'`` (default) or ``'http'``.
     :param port: server port; default 12443 for https, 12080 for http.
     :param timeout: default timeout of every request, in seconds: it bounds
         the whole exchange, not only each wait for data.
+    :param certpath: the CA to verify the server with over https: a CA
+        file, or a folder holding ``<host><certext>`` (used when there)
+        or OpenSSL-hashed CA certificates; ignored for http.  Cannot be
+        combined with a ``verify`` other than ``True``.
+    :param certext: the extension of the ``<host><certext>`` file
+        (default ``'.crt'``).
+    :param conn_tries: how many times the first logon is tried when the
+        server cannot be reached (a connection error, or a 404 from a REST
+        server still starting), :data:`CONN_RETRY_DELAY` seconds apart
+        (``conn_delay``).  Requests have their own ``get_retries``.
     :param verify: certificate verification for https: ``True`` (default;
-        the CA bundle named by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` when
-        ``trust_env`` is true and one is set, else requests' own bundle),
-        a CA bundle file or directory path (used as given, whatever the
-        environment says), or ``False`` to switch verification off.
+        ``certpath`` when given, else the CA bundle named by
+        ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` when ``trust_env`` is
+        true and one is set, else requests' own bundle), a CA bundle file
+        or directory path (used as given, whatever the environment says),
+        or ``False`` to switch verification off.
+    :param conn_delay: seconds between the tries of the first logon.
     :param pool_maxsize: connections kept open for reuse; at least the
         number of threads that use this Session at once (a FeedTask's
         ``max_workers``).
@@ -131,13 +219,21 @@ class Session:
         request hook's before anything is sent), unless that exception is
         one a GET is retried on.  The lists are kept in
         :attr:`event_hooks` and may be changed later.
+    :raises ValueError: an unknown protocol, a bad ``auditmemento``, a
+        ``certpath`` that names nothing, ``certpath`` with ``verify`` other
+        than ``True``, or ``conn_tries`` or ``pool_maxsize`` below 1.
     """
 
     def __init__(self, host: str = "localhost", username: Optional[str] = None,
-                 password: Optional[str] = None, protocol: str = "https",
-                 port: Optional[int] = None, timeout: float = 1200,
-                 verify: Verify = True, pool_maxsize: int = 20,
-                 get_retries: int = 2,
+                 password: Optional[str] = None,
+                 auditmemento: Optional[str] = None,
+                 protocol: Optional[str] = None, port: Optional[int] = None,
+                 timeout: float = 1200,
+                 certpath: Union[None, str, "os.PathLike[str]"] = None,
+                 certext: Optional[str] = None, conn_tries: int = 1,
+                 verify: Verify = True, *,
+                 conn_delay: float = CONN_RETRY_DELAY,
+                 pool_maxsize: int = 20, get_retries: int = 2,
                  retry_delay: Optional[Callable[[int], float]]
                  = default_retry_delay,
                  trust_env: bool = True, logon: bool = True,
@@ -152,6 +248,10 @@ class Session:
         if pool_maxsize < 1:
             raise ValueError(_("pool_maxsize must be at least 1, got "
                                "%r.") % pool_maxsize)
+        if isinstance(conn_tries, bool) or not isinstance(conn_tries, int) \
+                or conn_tries < 1:
+            raise ValueError(_("conn_tries must be an integer of at least 1, "
+                               "got %r.") % (conn_tries,))
         if port is None:
             port = (c.DEFAULT_HTTPS_PORT if protocol == "https"
                     else c.DEFAULT_HTTP_PORT)
@@ -160,7 +260,12 @@ class Session:
         self.protocol = protocol
         self.username = username
         self.__password = password
+        self.auditmemento = _checked_memento(auditmemento)
         self.timeout = timeout
+        self.certpath = certpath
+        self.certext = certext
+        self.conn_tries = conn_tries
+        self.conn_delay = conn_delay
         self.get_retries = max(0, int(get_retries))
         self.retry_delay = retry_delay
         self.pool_maxsize = pool_maxsize
@@ -169,13 +274,24 @@ class Session:
         host_part = "[%s]" % host if ":" in host else host
         #: ``scheme://host:port`` every request goes to.
         self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
-        self.verify = self._resolve_verify(verify, trust_env)
+        self.verify = self._resolve_verify(
+            self._verify_with_certpath(verify), trust_env)
         self._transport = transport if transport is not None else \
             self._default_transport(trust_env, max_body)
         self._logon_lock = threading.Lock()
         self._headers = self._auth_headers(None)
         if logon:
-            self.logon()
+            self._first_logon()
+
+    def _verify_with_certpath(self, verify: Verify) -> Verify:
+        """``verify`` with ``certpath`` (https only) made its CA."""
+        if self.certpath is None or self.protocol != "https":
+            return verify
+        if verify is not True and verify is not None:
+            raise ValueError(_("certpath names the CA to verify %s with; "
+                               "give it with verify=True (the default), not "
+                               "verify=%r.") % (self.dest, verify))
+        return _ca_from_certpath(self.certpath, self.certext, self.host)
 
     def _default_transport(self, trust_env: bool,
                            max_body: int) -> Urllib3Transport:
@@ -219,12 +335,12 @@ class Session:
                                "exist.") % path)
         return path
 
-    @staticmethod
-    def _auth_headers(token: Optional[str]) -> Dict[str, str]:
+    def _auth_headers(self, token: Optional[str]) -> Dict[str, str]:
         """What every request carries.  Replaced as a whole on logon, so a
         thread never sees half of one token and half of another."""
         headers = {"Accept": _ACCEPT_ANY, "User-Agent": _USER_AGENT,
-                   "Accept-Encoding": "gzip, deflate"}
+                   "Accept-Encoding": "gzip, deflate",
+                   c.AUDIT_MEMENTO_HEADER: self.auditmemento}
         if token:
             headers[c.SESSION_HEADER] = token
         return paths.checked_headers(headers)
@@ -281,6 +397,26 @@ class Session:
                                     "session token.") % self.dest)
         return token.strip()
 
+    def _first_logon(self) -> None:
+        """:meth:`logon`, tried ``conn_tries`` times while the server cannot
+        be reached (a connection error, or a 404 from a REST server that is
+        still starting), ``conn_delay`` seconds apart."""
+        backoff.Retrying(
+            stop=backoff.stop_after_attempt(self.conn_tries),
+            wait=backoff.wait_fixed(self.conn_delay),
+            retry=backoff.retry_if_exception(_unreachable),
+            before_sleep=self._log_logon_retry)(self.logon)
+
+    def _log_logon_retry(self, state: backoff.RetryState,
+                         seconds: float) -> None:
+        LOG.warning(_("Cannot log on to %(dest)s (%(cause)s): is the REST "
+                      "server started?  Try %(try)d of %(tries)d failed; "
+                      "trying again in %(s).1f s."),
+                    {"dest": self.dest,
+                     "cause": pvmex.printable(state.exception),
+                     "try": state.attempt, "tries": self.conn_tries,
+                     "s": seconds})
+
     def logoff(self) -> None:
         """Log off (``DELETE`` on the logon path); safe to call twice."""
         headers = self._headers
@@ -323,7 +459,8 @@ class Session:
                 headers: Optional[Dict[str, str]] = None,
                 timeout: Optional[float] = -1,
                 adapter: Optional["Adapter"] = None,
-                relogon: bool = True) -> Response:
+                relogon: bool = True,
+                auditmemento: Optional[str] = None) -> Response:
         """Send one request carrying the session token; return the Response.
 
         ``path`` is a path with query or an absolute href; it is
@@ -340,7 +477,8 @@ class Session:
         answered so); others never are; a malformed reply never is.  In a
         :func:`~pypvm_tx.backoff.deadline_scope`, each try's timeout is cut
         to the time left, and :class:`~pypvm_tx.exceptions.DeadlineExceeded`
-        is raised once it is gone.
+        is raised once it is gone.  ``auditmemento`` replaces the Session's
+        for this request.
         """
         if not self.logged_on:
             raise pvmex.HttpUnauth(
@@ -353,6 +491,9 @@ class Session:
             timeout = self.timeout
         # The target is checked (and encoded) by each exchange, before it
         # sends anything; the caller's headers are checked here, once.
+        if auditmemento:
+            headers = dict(headers or {}, **{
+                c.AUDIT_MEMENTO_HEADER: _checked_memento(auditmemento)})
         paths.checked_headers(headers or {})
         return RequestTries(self, method, path, body, headers, timeout,
                             adapter, relogon).run()

@@ -49,7 +49,7 @@ _BATCH_PREFIX = "outcomes-"
 #: Seconds between two writes of queued outcomes.
 DEFAULT_INTERVAL = 0.5
 #: Queued outcomes that trigger a write before the interval is up.
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 5000
 
 
 #: Backends opened from URLs, by (process id, URL): one per URL and

@@ -11,8 +11,10 @@ the pytest fixtures of :mod:`pypvm_tx.testing.pytest_plugin`):
     from object XML or wrappers: single entries, feeds with per-entry
     etags, 204, 304 and HTTP errors.
 
-:class:`TxRecorderFx` (also spelled :class:`WrapperTaskFx` / :class:`FeedTaskFx`)
-    Runs WrapperTasks, FeedTasks and ``@entry_transaction`` functions
+:class:`TxRecorderFx`, :class:`WrapperTaskFx`, :class:`FeedTaskFx`
+    (the last two shaped as the pypowervm fixtures of those names, with
+    ``patchers``; see also :class:`SessionFx`, :class:`SleepFx`,
+    :class:`LoggingFx` and the console :class:`Traits`.)  Run WrapperTasks, FeedTasks and ``@entry_transaction`` functions
     without any I/O and records what they did: ``lock``, ``get``,
     ``update``, ``refresh``, ``unlock``, each with the entry's UUID, so a
     test can assert e.g. ``['lock', 'get', 'update', 'unlock']``.  It can
@@ -44,6 +46,10 @@ from lxml import etree
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.testing.patching import (  # noqa: F401 - re-exported
+    LocalPVMTraits, LoggingFx, LoggingPatcher, Patcher, RemoteHMCTraits,
+    RemotePVMTraits, SessionFx, SimplePatcher, SimplePatchingFx, SleepFx,
+    Traits)
 from pypvm_tx.testing.recorder import (  # noqa: F401 - re-exported
     FeedTaskFx, TxRecorderFx, WrapperTaskFx)
 from pypvm_tx.wrappers import entry_wrapper as ewrap
@@ -139,22 +145,45 @@ def _object_uuid(element: etree._Element) -> Optional[str]:
 class AdapterFx(fixtures.Fixture):
     """A mocked Adapter with helpers for canned responses.
 
-    ``adapter`` is ``mock.create_autospec(Adapter, instance=True)``.  Give
-    it results with :meth:`queue` (first in, first out, per method) or set
-    ``adapter.<method>.return_value`` / ``side_effect`` directly.  Every
-    Response built here has ``adapter`` set, like the real Adapter's.
+    ``adapter`` (also ``adpt``, as consumers' tests spell it) is
+    ``mock.create_autospec(Adapter, instance=True)``, so a call with a
+    wrong signature fails.  Give it results with :meth:`queue` (first in,
+    first out, per method) or set ``adapter.<method>.return_value`` /
+    ``side_effect`` directly.  Every Response built here has ``adapter``
+    set, like the real Adapter's.
 
     :param base_url: scheme, host and port of the SELF links it writes.
+    :param session: the adapter's ``session``; default a mock.
+    :param traits: the :class:`Traits` put on the adapter and its
+        session (default ``session.traits`` if given, else
+        :data:`LocalPVMTraits`).
     """
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL):
+    def __init__(self, session=None, traits: Optional[Traits] = None,
+                 base_url: str = DEFAULT_BASE_URL):
         super().__init__()
+        if isinstance(session, str):
+            raise TypeError("AdapterFx's first argument is the session; "
+                            "give the base URL as base_url=.")
         self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.traits = traits or getattr(session, "traits", None) \
+            or LocalPVMTraits
 
     def _setUp(self):
         self.adapter = mock.create_autospec(adp.Adapter, instance=True)
-        self.adapter.session = mock.Mock(name="session")
+        self.adpt = self.adapter
+        if self.session is None:
+            self.session = mock.Mock(name="session", timeout=1200)
+        self.adapter.session = self.session
+        self.set_traits(self.traits)
         self._queues: Dict[str, collections.deque] = {}
+
+    def set_traits(self, traits: Traits) -> None:
+        """Put ``traits`` on the mocked adapter and its session."""
+        self.traits = traits
+        self.adapter.traits = traits
+        self.adapter.session.traits = traits
 
     # -- building responses -------------------------------------------------
 

@@ -7,12 +7,12 @@ import copy
 import threading
 from typing import Callable, Dict, Iterable, List, Optional
 
-import fixtures
-
 from pypvm_tx import adapter as adp
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
+from pypvm_tx.testing.patching import (Patcher, SimplePatcher,
+                                       SimplePatchingFx, start_all)
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 
@@ -20,7 +20,7 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 # Recording the transaction sequence
 # --------------------------------------------------------------------------
 
-class TxRecorderFx(fixtures.Fixture):
+class TxRecorderFx(SimplePatchingFx):
     """Run transactions without I/O and record their steps.
 
     While active:
@@ -60,6 +60,36 @@ class TxRecorderFx(fixtures.Fixture):
         self._initial = list(wrappers or ())
         self.update_func = update_func
         self.refresh_func = refresh_func
+        # patchers: the replaced methods by name (see Patcher); change or
+        # remove them before the fixture starts.
+        self.add_patchers(*self._default_patchers())
+
+    #: Which calls pass the instance to a patcher's mock, by patcher name.
+    _MOCK_GETS_SELF: Dict[str, bool] = {}
+    #: The patcher names of the entry getter's and the feed getter's get.
+    _ENTRY_GET, _FEED_GET = "get", "feed_get"
+
+    def _default_patchers(self) -> List[Patcher]:
+        acquire = locks.LockProvider.acquire
+        release = locks.LockProvider.release
+        ew_path = "pypvm_tx.wrappers.entry_wrapper."
+        specs = (
+            ("lock", "pypvm_tx.locks.LockProvider.acquire",
+             lambda provider, uuid, timeout=None: self._on_acquire(
+                 acquire, provider, uuid, timeout)),
+            ("unlock", "pypvm_tx.locks.LockProvider.release",
+             lambda provider, handle: self._on_release(
+                 release, provider, handle)),
+            (self._ENTRY_GET, ew_path + "EntryWrapperGetter.get",
+             self._on_entry_get),
+            # (UUIDFeedGetter inherits this get: patching it too would
+            # leave the patch behind on clean-up.)
+            (self._FEED_GET, ew_path + "FeedGetter.get", self._on_feed_get),
+            ("update", ew_path + "EntryWrapper.update", self._on_update),
+            ("refresh", ew_path + "EntryWrapper.refresh", self._on_refresh))
+        return [Patcher(self, name, target, func,
+                        passes_self=self._MOCK_GETS_SELF.get(name, True))
+                for name, target, func in specs]
 
     def _setUp(self):
         self.calls: List[tuple] = []
@@ -69,33 +99,7 @@ class TxRecorderFx(fixtures.Fixture):
         self._mismatches: Dict[Optional[str], int] = collections.Counter()
         for wrapper in self._initial:
             self.add(wrapper)
-        self._patch()
-
-    def _patch(self):
-        acquire = locks.LockProvider.acquire
-        release = locks.LockProvider.release
-        for target, func in (
-                ("pypvm_tx.locks.LockProvider.acquire",
-                 lambda provider, uuid, timeout=None: self._on_acquire(
-                     acquire, provider, uuid, timeout)),
-                ("pypvm_tx.locks.LockProvider.release",
-                 lambda provider, handle: self._on_release(
-                     release, provider, handle)),
-                ("pypvm_tx.wrappers.entry_wrapper.EntryWrapperGetter.get",
-                 lambda getter, refresh=False: self._on_entry_get(
-                     getter, refresh)),
-                # (UUIDFeedGetter inherits this get: patching it too would
-                # leave the patch behind on clean-up.)
-                ("pypvm_tx.wrappers.entry_wrapper.FeedGetter.get",
-                 lambda getter, refresh=False, refetch=False:
-                 self._on_feed_get(getter, refresh, refetch)),
-                ("pypvm_tx.wrappers.entry_wrapper.EntryWrapper.update",
-                 lambda wrapper, timeout=-1: self._on_update(wrapper,
-                                                             timeout)),
-                ("pypvm_tx.wrappers.entry_wrapper.EntryWrapper.refresh",
-                 lambda wrapper, use_etag=True: self._on_refresh(wrapper,
-                                                                 use_etag))):
-            self.useFixture(fixtures.MonkeyPatch(target, func))
+        start_all(self.patchers)
 
     # -- what the patched methods do ---------------------------------------
 
@@ -109,7 +113,7 @@ class TxRecorderFx(fixtures.Fixture):
         self._record("unlock", uuid)
         release(provider, inner)
 
-    def _on_entry_get(self, getter, refresh):
+    def _on_entry_get(self, getter, refresh=False):
         self._record("get", getter.entry_uuid)
         if getter.cache is None:
             getter.cache = self._lookup(getter.entry_uuid)
@@ -117,7 +121,7 @@ class TxRecorderFx(fixtures.Fixture):
             getter.cache = getter.cache.refresh()
         return getter.cache
 
-    def _on_feed_get(self, getter, refresh, refetch):
+    def _on_feed_get(self, getter, refresh=False, refetch=False):
         self._record("get", None)
         if getter.cache is None or refetch:
             if isinstance(getter, ewrap.UUIDFeedGetter):
@@ -129,7 +133,7 @@ class TxRecorderFx(fixtures.Fixture):
             getter.cache = [w.refresh() for w in getter.cache]
         return getter.cache
 
-    def _on_update(self, wrapper, timeout):
+    def _on_update(self, wrapper, timeout=-1):
         self._record("update", wrapper.uuid)
         self._maybe_mismatch(wrapper)
         result = wrapper
@@ -139,10 +143,13 @@ class TxRecorderFx(fixtures.Fixture):
                    else wrapper)
         return result
 
-    def _on_refresh(self, wrapper, use_etag):
+    def _on_refresh(self, wrapper, use_etag=True):
         self._record("refresh", wrapper.uuid)
         if self.refresh_func is not None:
             return self.refresh_func(wrapper, use_etag)
+        return self._refreshed(wrapper, use_etag)
+
+    def _refreshed(self, wrapper, use_etag):
         return self._server_copy(wrapper, use_etag)
 
     # -- set-up helpers ------------------------------------------------------
@@ -236,6 +243,11 @@ class TxRecorderFx(fixtures.Fixture):
         return [step for step, who in calls
                 if who is None or str(who).lower() == key]
 
+    def log(self, step: str) -> None:
+        """Record a step of the test's own (e.g. from a subtask), in
+        order with the fixture's; it counts for every entry."""
+        self._record(step, None)
+
     def reset_log(self) -> None:
         with self._lock:
             self.calls = []
@@ -264,17 +276,53 @@ def _next_etag(etag: Optional[str]) -> str:
 
 
 class WrapperTaskFx(TxRecorderFx):
-    """:class:`TxRecorderFx` for one wrapper (pypowervm's spelling)."""
+    """:class:`TxRecorderFx` for one wrapper, shaped like the fixture of
+    the same name that consumers' existing suites use.
+
+    * Any getter's ``get()`` answers ``wrapper`` (whatever its UUID), and
+      ``refresh()`` returns ``wrapper`` itself: no server copy.
+    * ``patchers``: ``get``, ``feed_get``, ``refresh``, ``update``,
+      ``lock``, ``unlock`` and ``sleep`` (``time.sleep``); the ``get``,
+      ``refresh`` and ``update`` mocks are called without the instance
+      (``patchers['update'].mock`` sees ``(timeout=...)``).
+    """
+
+    _MOCK_GETS_SELF = {"get": False, "refresh": False, "update": False}
 
     def __init__(self, wrapper: ewrap.EntryWrapper, **kwargs):
         super().__init__([wrapper], **kwargs)
         self.wrapper = wrapper
+        self.add_patchers(SimplePatcher(self, "sleep", "time.sleep"))
+
+    def _lookup(self, uuid) -> ewrap.EntryWrapper:
+        return self._wrappers.get(str(uuid).lower(), self.wrapper)
+
+    def _refreshed(self, wrapper, use_etag):
+        return self.wrapper
 
 
 class FeedTaskFx(TxRecorderFx):
-    """:class:`TxRecorderFx` for a feed (pypowervm's spelling)."""
+    """:class:`TxRecorderFx` for a feed, shaped like the fixture of the
+    same name that consumers' existing suites use.
+
+    * ``FeedGetter.get()`` answers ``feed``; an entry getter answers the
+      feed's wrapper of its UUID; ``refresh()`` returns the wrapper it
+      is called on: no server copy.
+    * ``patchers``: ``get`` (the feed getter's), ``entry_get``,
+      ``refresh``, ``update``, ``lock``, ``unlock`` and ``sleep``
+      (``time.sleep``); the ``refresh`` and ``update`` mocks are called
+      with the wrapper first (``assert_called_with(mock.ANY,
+      timeout=...)``).
+    """
+
+    _ENTRY_GET, _FEED_GET = "entry_get", "get"
+    _MOCK_GETS_SELF = {"get": False, "entry_get": False}
 
     def __init__(self, feed: Iterable[ewrap.EntryWrapper], **kwargs):
         feed = list(feed)
         super().__init__(feed, **kwargs)
         self.feed = feed
+        self.add_patchers(SimplePatcher(self, "sleep", "time.sleep"))
+
+    def _refreshed(self, wrapper, use_etag):
+        return wrapper

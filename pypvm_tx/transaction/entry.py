@@ -17,19 +17,20 @@ from pypvm_tx import exceptions as pvmex
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
-from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.transaction import protocols
 
 LOG = logging.getLogger(__name__)
 
 
 def _lock_uuid(first) -> str:
     """The UUID to lock on for a transaction's first argument."""
-    try:
-        uuid = first.uuid
-    except AttributeError:
+    if not (protocols.is_wrapper(first) or protocols.is_getter(first)):
         raise TypeError(_("The first argument of an entry transaction must be "
-                          "an EntryWrapper or an EntryWrapperGetter; got "
-                          "%s.") % type(first).__name__) from None
+                          "an EntryWrapper or an EntryWrapperGetter (an "
+                          "object with uuid, etag, update() and refresh(), "
+                          "or with uuid and get()); got %s.")
+                        % protocols.type_name(first))
+    uuid = first.uuid
     if not uuid:
         raise ValueError(_("The first argument of an entry transaction (%r) "
                            "has no UUID to lock on; an EntryWrapper read from "
@@ -59,7 +60,7 @@ def _transact(policy: TransactionPolicy, func: Callable, first, args, kwargs,
         return _transact_bounded(policy, func, first, args, kwargs, outcome,
                                  uuid)
     with locks.hold(uuid, provider=policy.lock_provider) as held:
-        if isinstance(first, ewrap.EntryWrapperGetter):
+        if protocols.is_getter(first):
             first = first.get()
         return _redrive(policy, func, first, args, kwargs, None, outcome,
                         held)
@@ -176,7 +177,7 @@ def _transact_bounded(policy, func, first, args, kwargs, outcome, uuid):
         try:
             with locks.hold(uuid, provider=policy.lock_provider,
                             timeout=lock_timeout) as held:
-                if isinstance(first, ewrap.EntryWrapperGetter):
+                if protocols.is_getter(first):
                     first = first.get()
                 result = _redrive(policy, func, first, args, kwargs, bound,
                                   outcome, held)

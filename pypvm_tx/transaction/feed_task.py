@@ -2,7 +2,8 @@
 then post-execute tasks that see every result."""
 
 import threading
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import (Any, Callable, Dict, List, Optional, Set, Tuple, Union,
+                    cast)
 
 from oslo_log import log as logging
 from taskflow import exceptions as tf_exc
@@ -20,12 +21,13 @@ from pypvm_tx.transaction.post_exec import (  # noqa: F401 - re-exported
                                             WRAPPER_TASK_OUTCOMES,
                                             WRAPPER_TASK_RETS, atom_names,
                                             run_post_exec)
+from pypvm_tx.transaction.protocols import (FeedGetterLike, is_feed_getter,
+                                            is_wrapper, type_name)
 from pypvm_tx.transaction.run_record import (Persistence, RunRecord,
                                              check_run, open_run,
                                              recorded_result)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
-from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 LOG = logging.getLogger(__name__)
 
@@ -40,18 +42,19 @@ def _checked_feed_list(name: str, feed) -> list:
     :raises ValueError: not a list, or an item is not an EntryWrapper.
     """
     if not isinstance(feed, list):
-        raise ValueError(_("FeedTask %(name)s needs a FeedGetter or a "
-                           "non-empty list of EntryWrappers; got "
+        raise ValueError(_("FeedTask %(name)s needs a FeedGetter or a non-empty "
+                           "list of EntryWrappers; got "
                            "%(type)s.") % {"name": name,
-                                           "type": type(feed).__name__})
+                                           "type": type_name(feed)})
     if not feed:
         raise pvmex.FeedTaskEmptyFeed()
     for index, item in enumerate(feed):
-        if not isinstance(item, ewrap.EntryWrapper):
+        if not is_wrapper(item):
             raise ValueError(_(
-                "FeedTask %(name)s: a feed list must hold only "
-                "EntryWrappers; item %(index)d is a %(type)s.") % {
-                "name": name, "index": index, "type": type(item).__name__})
+                "FeedTask %(name)s: a feed list must hold only EntryWrappers "
+                "(uuid, etag, update(), refresh()); item %(index)d is a "
+                "%(type)s.") % {"name": name, "index": index,
+                                "type": type_name(item)})
     return list(feed)
 
 
@@ -73,7 +76,8 @@ class FeedTask(tf_task.Task):
     :param name: the TaskFlow name; each entry's WrapperTask is named
         ``<name>_<uuid>``.
     :param feed_or_getter: a ``FeedGetter`` (preferred) or a non-empty list
-        of ``EntryWrapper``.
+        of ``EntryWrapper``, this library's or any object with the same
+        protocol (see :mod:`~pypvm_tx.transaction.protocols`).
     :param max_workers: the most entries run at once.
     :param update_timeout: each POST's timeout (-1: the session's).
     :param continue_on_error: return normally after failures (they are in
@@ -121,8 +125,7 @@ class FeedTask(tf_task.Task):
     """
 
     def __init__(self, name: str,
-                 feed_or_getter: Union[ewrap.FeedGetter,
-                                       List[ewrap.EntryWrapper]],
+                 feed_or_getter: Union[FeedGetterLike, List[Any]],
                  max_workers: int = 10,
                  update_timeout: int = -1, *,
                  continue_on_error: bool = False,
@@ -149,10 +152,10 @@ class FeedTask(tf_task.Task):
                 "continue_on_error (run every entry) contradict each other; "
                 "choose one.") % name)
         self._feed_uuids: Optional[List[str]] = None
-        self._feed: Optional[List[ewrap.EntryWrapper]] = None
-        self._getter: Optional[ewrap.FeedGetter] = None
-        if isinstance(feed_or_getter, ewrap.FeedGetter):
-            self._getter = feed_or_getter
+        self._feed: Optional[List[Any]] = None
+        self._getter: Optional[FeedGetterLike] = None
+        if is_feed_getter(feed_or_getter):
+            self._getter = cast(FeedGetterLike, feed_or_getter)
         else:
             self._feed = _checked_feed_list(name, feed_or_getter)
         if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
@@ -241,7 +244,7 @@ class FeedTask(tf_task.Task):
                     self._tx_by_uuid[uuid] = task
             return self._tx_by_uuid
 
-    def get_wrapper(self, uuid: str) -> ewrap.EntryWrapper:
+    def get_wrapper(self, uuid: str) -> Any:
         """(Fetches and) returns the current wrapper of entry ``uuid``.
 
         :raises KeyError: no entry has that UUID.

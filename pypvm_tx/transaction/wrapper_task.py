@@ -2,7 +2,8 @@
 POSTing once, only when something changed."""
 
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Tuple,
+                    Union, cast)
 
 from oslo_log import log as logging
 from taskflow import task as tf_task
@@ -12,13 +13,14 @@ from pypvm_tx import locks
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.entry import _transact
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
+from pypvm_tx.transaction.protocols import (GetterLike, WrapperLike,
+                                            is_getter, is_wrapper, type_name)
 from pypvm_tx.transaction.subtask import (
     FunctorSubtask,
     Subtask,
     _SubtaskList,
     _SubtaskRun,
 )
-from pypvm_tx.wrappers import entry_wrapper as ewrap
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +38,9 @@ class WrapperTask(tf_task.Task):
 
     :param name: the TaskFlow name.
     :param wrapper_or_getter: an ``EntryWrapper`` or ``EntryWrapperGetter``
-        (preferred: the GET then happens under the lock).
+        (preferred: the GET then happens under the lock), this library's
+        or any object with the same protocol (pypowervm's included; see
+        :mod:`~pypvm_tx.transaction.protocols`).
     :param subtasks: Subtasks to start with.
     :param allow_empty: with no Subtasks, ``execute()`` logs and returns
         None instead of raising ``WrapperTaskNoSubtasks``.
@@ -53,8 +57,7 @@ class WrapperTask(tf_task.Task):
     _owner: Any = None
 
     def __init__(self, name: str,
-                 wrapper_or_getter: Union[ewrap.EntryWrapper,
-                                          ewrap.EntryWrapperGetter],
+                 wrapper_or_getter: Union[WrapperLike, GetterLike],
                  subtasks: Optional[Iterable[Subtask]] = None,
                  allow_empty: bool = False, update_timeout: int = -1, *,
                  policy: Optional[TransactionPolicy] = None,
@@ -62,16 +65,18 @@ class WrapperTask(tf_task.Task):
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
                  deadline: Optional[float] = None):
-        self._wrapper: Optional[ewrap.EntryWrapper] = None
-        self._getter: Optional[ewrap.EntryWrapperGetter] = None
-        if isinstance(wrapper_or_getter, ewrap.EntryWrapperGetter):
-            self._getter = wrapper_or_getter
-        elif isinstance(wrapper_or_getter, ewrap.EntryWrapper):
+        self._wrapper: Any = None
+        self._getter: Optional[GetterLike] = None
+        if is_wrapper(wrapper_or_getter):
             self._wrapper = wrapper_or_getter
+        elif is_getter(wrapper_or_getter):
+            self._getter = cast(GetterLike, wrapper_or_getter)
         else:
-            raise ValueError(_("WrapperTask %(name)s needs an EntryWrapper or "
-                               "an EntryWrapperGetter; got %(type)s.") % {
-                "name": name, "type": type(wrapper_or_getter).__name__})
+            raise ValueError(_(
+                "WrapperTask %(name)s needs an EntryWrapper or an "
+                "EntryWrapperGetter (an object with uuid, etag, update() and "
+                "refresh(), or with uuid and get()); got %(type)s.") % {"name": name,
+                                    "type": type_name(wrapper_or_getter)})
         uuid = wrapper_or_getter.uuid
         super().__init__(name, provides=("wrapper_%s" % uuid,
                                          "subtask_rets_%s" % uuid))
@@ -131,7 +136,7 @@ class WrapperTask(tf_task.Task):
         return tuple(self._tasks)
 
     @property
-    def wrapper(self) -> ewrap.EntryWrapper:
+    def wrapper(self) -> Any:
         """The wrapper: GETs it through the getter on first use (outside
         any lock); after execution, the latest (possibly updated) one."""
         if self._wrapper is None:
@@ -139,8 +144,7 @@ class WrapperTask(tf_task.Task):
             self._wrapper = self._getter.get()
         return self._wrapper
 
-    def execute(self) -> Optional[Tuple[ewrap.EntryWrapper,
-                                        Dict[str, Any]]]:
+    def execute(self) -> Optional[Tuple[Any, Dict[str, Any]]]:
         """Run the Subtasks and POST if needed.
 
         :returns: ``(wrapper, provided)``, or None when there are no

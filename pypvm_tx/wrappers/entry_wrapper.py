@@ -51,15 +51,24 @@ _ENTRY_CLASSES: Dict[str, Type["EntryWrapper"]] = {}
 ParentType = Union[None, str, Type[Wrapper]]
 
 
+def _schema_type_of(obj) -> Optional[str]:
+    """``obj.schema_type`` when it is a non-empty string, else None."""
+    schema_type = getattr(obj, "schema_type", None)
+    return schema_type if isinstance(schema_type, str) and schema_type \
+        else None
+
+
 def _parent_type_name(parent_class) -> Optional[str]:
-    """Accept a wrapper class or a schema type string; return the string."""
+    """Accept a wrapper class (this library's or any class with a
+    ``schema_type``, such as pypowervm's) or a schema type string; return
+    the string."""
     if parent_class is None or isinstance(parent_class, str):
         return parent_class
-    if isinstance(parent_class, type) and issubclass(parent_class, Wrapper):
-        return parent_class.schema_type
-    raise ValueError(_("A parent type must be an EntryWrapper subclass or a "
-                       "schema type string such as 'ManagedSystem'; got "
-                       "%r.") % (parent_class,))
+    if isinstance(parent_class, type) and _schema_type_of(parent_class):
+        return _schema_type_of(parent_class)
+    raise ValueError(_("A parent type must be a wrapper class with a schema "
+                       "type or a schema type string such as "
+                       "'ManagedSystem'; got %r.") % (parent_class,))
 
 
 def resolve_parent(parent_class: ParentType = None,
@@ -71,15 +80,21 @@ def resolve_parent(parent_class: ParentType = None,
     Returns ``(parent_schema_type, parent_uuid)``, both None for a ROOT
     object.  ``parent`` (a wrapper) stands for both values; otherwise the
     class (or schema type string) and the UUID must come together.
+    Wrappers are recognised by their ``schema_type`` and ``uuid``, so
+    pypowervm's serve too.
     """
     if parent is not None:
         if parent_class is not None or parent_uuid is not None:
             raise ValueError(_("Give either parent or parent_class with "
                                "parent_uuid, not both."))
-        if not isinstance(parent, EntryWrapper):
-            raise ValueError(_("parent must be an EntryWrapper (for example "
-                               "a System); got %s.") % type(parent).__name__)
-        return parent.schema_type, parent.uuid
+        # Any wrapper with a schema type and a UUID: this library's, or
+        # pypowervm's while a consumer moves over in stages.
+        parent_uuid = getattr(parent, "uuid", None)
+        if not (_schema_type_of(parent) and parent_uuid):
+            raise ValueError(_("parent must be a wrapper with a schema type "
+                               "and a UUID (for example a System); got "
+                               "%s.") % type(parent).__name__)
+        return _schema_type_of(parent), parent_uuid
     if (parent_class is None) != (parent_uuid is None):
         raise ValueError(_("parent_class and parent_uuid must be given "
                            "together (or neither, for a ROOT object); got "
@@ -388,6 +403,8 @@ class EntryWrapper(Wrapper):
         <pypvm_tx.adapter.Adapter.read>` as given (``xag``, ``timeout``,
         ``suffix_type``...); the object's UUID may come as ``root_id`` (a
         ROOT object) or ``child_id`` (a CHILD) there instead of ``uuid``.
+        ``xag``: None (default) reads no extended attribute groups, ``[]``
+        every group (the server's default), else the groups named.
         """
         if cls.schema_type is None:
             raise ValueError(_("%s has no schema type to GET; use a wrapper "

@@ -79,14 +79,17 @@ def test_a2_1_entry_get_root_and_child(emulator, adapter):
     """A2.1/§9: ROOT and CHILD entry GETs; SELF links keep the path form
     and the request's group= query; ETag header is the entry etag."""
     uuid = emulator.uuids()[0]
-    root = adapter.read(LPAR_T, uuid, xag=[])
+    # (A2.4 rev 2) the default xag=None sends group=None, as the peer.
+    root = adapter.read(LPAR_T, uuid)
     assert root.entry.uuid == uuid
     assert root.entry.href == "%s/rest/api/uom/LogicalPartition/%s" \
         "?group=None" % (emulator.url, uuid)
     assert root.etag == emulator.etag(uuid)
-    child = adapter.read(c.MANAGED_SYSTEM, emulator.ms_uuid, LPAR_T, uuid)
+    child = adapter.read(c.MANAGED_SYSTEM, emulator.ms_uuid, LPAR_T, uuid,
+                         xag=[])
     assert child.entry.href == "%s/rest/api/uom/ManagedSystem/%s/" \
         "LogicalPartition/%s" % (emulator.url, emulator.ms_uuid, uuid)
+    assert child.etag == emulator.etag(uuid, xag=[])
     lpar = LPAR.wrap(child)
     assert lpar.name == emulator.get_value(uuid, "PartitionName")
     assert lpar.mem_config.desired == int(emulator.get_value(
@@ -104,7 +107,7 @@ def test_a2_4_vios_mappings_only_in_their_groups(emulator, adapter):
     """A2.4/§9: VIOS mappings come only with their group (or All / the
     default); the etag differs between representations."""
     uuid = emulator.uuids(c.VIRTUAL_IO_SERVER)[0]
-    plain = VIOS.wrap(adapter.read(c.VIRTUAL_IO_SERVER, uuid, xag=[]))
+    plain = VIOS.wrap(adapter.read(c.VIRTUAL_IO_SERVER, uuid))
     assert len(plain.scsi_mappings) == 0 and len(plain.vfc_mappings) == 0
     scsi = VIOS.wrap(adapter.read(c.VIRTUAL_IO_SERVER, uuid,
                                   xag=[c.XAG.VIO_SMAP]))
@@ -114,6 +117,37 @@ def test_a2_4_vios_mappings_only_in_their_groups(emulator, adapter):
     assert len(full.scsi_mappings) > 0 and len(full.vfc_mappings) > 0
     assert full.media_repository is not None
     assert len({plain.etag, scsi.etag, full.etag}) == 3
+
+
+def test_a2_4_rev2_xag_none_and_empty_on_the_wire(emulator, adapter):
+    """A2.4 (rev 2), over HTTP: xag=None sends group=None and the VIOS
+    comes without its mapping elements; xag=[] sends no group= and it
+    comes with every group; a refresh of an href without group= asks for
+    group=None (the mappings are gone), one with group= keeps it."""
+    uuid = emulator.uuids(c.VIRTUAL_IO_SERVER)[0]
+    none = adapter.read(c.VIRTUAL_IO_SERVER, uuid, xag=None)
+    every = adapter.read(c.VIRTUAL_IO_SERVER, uuid, xag=[])
+    assert none.reqpath.endswith("/%s?group=None" % uuid)
+    assert every.reqpath.endswith("/%s" % uuid)
+    smap = b"<VirtualSCSIMappings"
+    fmap = b"<VirtualFibreChannelMappings"
+    assert smap not in none.body and fmap not in none.body
+    assert smap in every.body and fmap in every.body
+    assert every.etag == emulator.etag(uuid, xag=[]) != none.etag
+
+    sent = []
+    adapter.session.event_hooks["request"].append(
+        lambda method, url: sent.append(url))
+    full = VIOS.wrap(every)
+    assert full.href.endswith(uuid) and len(full.scsi_mappings) > 0
+    fresh = full.refresh(use_etag=False)
+    assert sent[-1].endswith("/%s?group=None" % uuid)
+    assert len(fresh.scsi_mappings) == 0 and len(fresh.vfc_mappings) == 0
+
+    scsi = VIOS.get(adapter, uuid=uuid, xag=[c.XAG.VIO_SMAP])
+    again = scsi.refresh(use_etag=False)
+    assert sent[-1].endswith("/%s?group=%s" % (uuid, c.XAG.VIO_SMAP))
+    assert len(again.scsi_mappings) > 0
 
 
 # -- W1.4 / W1.5 on the wire ------------------------------------------------------

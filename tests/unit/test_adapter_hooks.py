@@ -49,7 +49,7 @@ def test_a1_7_hooks_see_every_exchange_of_a_get_retried_after_503(server):
     seen = Recorder()
     adp = adapter.Adapter(_session(seen, get_retries=2))
     _fail_gets(server, _raw(503, reason="Busy"), 1)
-    assert adp.read("LogicalPartition", xag=[]).status == 200
+    assert adp.read("LogicalPartition").status == 200
     assert seen.requests == [("PUT", LOGON_URL), ("GET", FEED_URL),
                              ("GET", FEED_URL)]
     assert seen.responses == [("PUT", 200), ("GET", 503), ("GET", 200)]
@@ -61,7 +61,7 @@ def test_a1_4_hooks_see_the_relogon_and_the_resend(server):
     seen = Recorder()
     adp = adapter.Adapter(_session(seen))
     server.tokens.clear()  # the server forgets the session
-    assert adp.read("LogicalPartition", xag=[]).status == 200
+    assert adp.read("LogicalPartition").status == 200
     assert seen.requests == [("PUT", LOGON_URL), ("GET", FEED_URL),
                              ("PUT", LOGON_URL), ("GET", FEED_URL)]
     assert seen.responses == [("PUT", 200), ("GET", 401), ("PUT", 200),
@@ -140,7 +140,7 @@ def test_a_session_sends_through_the_transport_it_is_given(server):
     assert resp.entry.uuid == "U1" and resp.etag == "7"
     assert transport.calls == [
         ("PUT", c.LOGON_PATH, None),
-        ("GET", "/rest/api/uom/LogicalPartition/U1", "t1"),
+        ("GET", "/rest/api/uom/LogicalPartition/U1?group=None", "t1"),
         ("DELETE", c.LOGON_PATH, "t1")]
     assert transport.closed == 1
     assert server.sent == []

@@ -468,9 +468,23 @@ def test_a1_7_post_and_put_never_retried(server, failure):
 # -- A2 adapter operations ------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, path", [
-    ({"root_type": "LogicalPartition"}, "/rest/api/uom/LogicalPartition"),
-    ({"root_type": "LogicalPartition", "root_id": "U1", "xag": []},
+    ({"root_type": "LogicalPartition"},
+     "/rest/api/uom/LogicalPartition?group=None"),
+    ({"root_type": "LogicalPartition", "root_id": "U1", "xag": None},
      "/rest/api/uom/LogicalPartition/U1?group=None"),
+    ({"root_type": "LogicalPartition", "root_id": "U1", "xag": []},
+     "/rest/api/uom/LogicalPartition/U1"),
+    ({"root_type": "LogicalPartition", "suffix_type": "search",
+      "suffix_parm": "(PartitionName==a)"},
+     "/rest/api/uom/LogicalPartition/search/(PartitionName==a)?group=None"),
+    ({"root_type": "LogicalPartition", "root_id": "U1",
+      "suffix_type": "quick", "suffix_parm": "PartitionState"},
+     "/rest/api/uom/LogicalPartition/U1/quick/PartitionState"),
+    ({"root_type": "LogicalPartition", "root_id": "U1", "detail": "x"},
+     "/rest/api/uom/LogicalPartition/U1?detail=x&group=None"),
+    ({"root_type": "LogicalPartition", "root_id": "U1",
+      "suffix_type": "do", "suffix_parm": "PowerOn", "xag": ["All"]},
+     "/rest/api/uom/LogicalPartition/U1/do/PowerOn?group=All"),
     ({"root_type": "ManagedSystem", "root_id": "M", "child_type":
       "VirtualIOServer", "xag": ["ViosSCSIMapping", "ViosFCMapping"]},
      "/rest/api/uom/ManagedSystem/M/VirtualIOServer"
@@ -483,10 +497,66 @@ def test_a1_7_post_and_put_never_retried(server, failure):
      "/rest/api/uom/LogicalPartition/U1/do/PowerOn?detail=x"),
 ])
 def test_a2_1_and_a2_4_read_paths_and_group(server, kwargs, path):
-    """A2.1/A2.4: read() builds ROOT/CHILD paths; xag -> group= (None:
-    server default, []: group=None, names sorted and comma-joined)."""
+    """A2.1/A2.4 (rev 2, as the peer): read() builds ROOT/CHILD paths;
+    xag -> group= (None: group=None, []: no group= (the server's
+    default), names sorted and comma-joined); do/ and quick/ suffixes get
+    no group= unless xag names one; a search gets group=None."""
     adapter.Adapter(_session()).read(**kwargs)
     assert server.last("GET").url == "https://h:12443" + path
+
+
+HREF = "https://h:12443/rest/api/uom/LogicalPartition/U1"
+
+
+@pytest.mark.parametrize("href, xag, sent", [
+    (HREF, None, HREF + "?group=None"),
+    (HREF, [], HREF),
+    (HREF + "?group=None", None, HREF + "?group=None"),
+    (HREF + "?group=None", [], HREF),
+    (HREF + "?group=None", ["ViosSCSIMapping"],
+     HREF + "?group=ViosSCSIMapping"),
+    (HREF + "?group=ViosSCSIMapping", None, HREF + "?group=ViosSCSIMapping"),
+    (HREF + "?group=ViosSCSIMapping", "ViosSCSIMapping",
+     HREF + "?group=ViosSCSIMapping"),
+    (HREF + "?detail=x", None, HREF + "?detail=x&group=None"),
+])
+def test_a2_4_rev2_href_read_gets_group_none_unless_given(server, href, xag,
+                                                          sent):
+    """A2.4 (rev 2): an href read without group= gets group=None (xag
+    None) or none (xag []); an href's own group= is kept."""
+    adapter.Adapter(_session()).read_by_href(href, xag=xag)
+    assert server.last("GET").url == sent
+
+
+def test_a2_4_rev2_href_group_contradicted_is_refused(server):
+    """A2.4 (rev 2), as the peer: an xag other than the href's own group=
+    is a ValueError, nothing sent."""
+    adp = adapter.Adapter(_session())
+    for xag in ([], ["ViosFCMapping"]):
+        with pytest.raises(ValueError, match="differ"):
+            adp.read_by_href(HREF + "?group=ViosSCSIMapping", xag=xag)
+    assert [p.method for p in server.sent] == ["PUT"]  # the logon only
+
+
+@pytest.mark.parametrize("link, sent", [
+    (HREF, HREF + "?group=None"),
+    (HREF + "?group=None", HREF + "?group=None"),
+    (HREF + "?group=ViosSCSIMapping", HREF + "?group=ViosSCSIMapping"),
+])
+def test_a2_4_rev2_refresh_of_href_without_group_asks_group_none(
+        server, link, sent):
+    """A2.4 (rev 2): a wrapper whose SELF link has no group= (read with
+    xag=[]) is refreshed with group=None, as the peer's refresh is; one
+    with group= keeps it."""
+    from pypvm_tx.wrappers.entry_wrapper import EntryWrapper
+    adp = adapter.Adapter(_session())
+    body = ENTRY.replace(HREF.encode() + b"?group=None", link.encode())
+    resp = adapter.Response("GET", link, 200, "OK", {"ETag": "5"},
+                            body=body, adapter=adp)
+    wrapper = EntryWrapper.wrap(resp)
+    assert wrapper.href == link
+    wrapper.refresh(use_etag=False)
+    assert server.last("GET").url == sent
 
 
 def test_a2_1_child_without_root_id_is_rejected(server):
@@ -553,9 +623,13 @@ def test_a2_2_update_posts_object_with_if_match(server):
     assert post.body == _FakeWrapper().toxmlstring()
     assert resp.adapter is adp and resp.entry.etag == "42"
     adp.update(_FakeWrapper(), "78", "ManagedSystem", "M",
-               "LogicalPartition", "U1", xag=[])
+               "LogicalPartition", "U1")
     assert server.last("POST").url.endswith(
         "/ManagedSystem/M/LogicalPartition/U1?group=None")
+    adp.update(_FakeWrapper(), "79", "ManagedSystem", "M",
+               "LogicalPartition", "U1", xag=[])
+    assert server.last("POST").url.endswith(
+        "/ManagedSystem/M/LogicalPartition/U1")
 
 
 def test_a2_2_create_puts_and_delete_sends_if_match(server):

@@ -419,6 +419,30 @@ def test_w2_getter_needs_parent_class_and_uuid_together(adapter):
     with pytest.raises(ValueError, match="ManagedSystem"):
         ewrap.FeedGetter(adapter, lpar.LPAR, parent_class=42,
                          parent_uuid=MS_UUID)
+    with pytest.raises(ValueError, match="schema type"):
+        ewrap.FeedGetter(adapter, lpar.LPAR, parent_class=ewrap.EntryWrapper,
+                         parent_uuid=MS_UUID)
+    with pytest.raises(ValueError, match="schema type and a UUID"):
+        ewrap.FeedGetter(adapter, lpar.LPAR, parent=mock.Mock(
+            schema_type="ManagedSystem", uuid=None))
+
+
+def test_w2_parent_by_protocol(adapter):
+    """W2, T8: a parent (class or object) is taken by its schema_type and
+    uuid, so pypowervm's wrappers and their mocks serve as parents."""
+
+    class PeerSystem:  # a stand-in for pypowervm's System class
+        schema_type = "ManagedSystem"
+
+    adapter.read.side_effect = lambda *a, **k: entry_response(U1)
+    lpar.LPAR.getter(adapter, U1, parent_class=PeerSystem,
+                     parent_uuid=MS_UUID).get()
+    lpar.LPAR.getter(adapter, U1, parent=mock.Mock(
+        schema_type="ManagedSystem", uuid=MS_UUID)).get()
+    expected = mock.call("ManagedSystem", MS_UUID,
+                         child_type="LogicalPartition", child_id=U1,
+                         xag=None)
+    assert adapter.read.call_args_list == [expected, expected]
 
 
 def test_w2_getter_needs_uuid(adapter):
@@ -436,7 +460,10 @@ def test_w2_feed_getter_cache_refresh_refetch(adapter):
     feed = getter.get()
     assert [w.uuid for w in feed] == [U1, U2]
     assert getter.get() is feed
-    adapter.read.assert_called_once_with("LogicalPartition", root_id=None,
+    # The getter spells the call as pypowervm's getters do, so consumers'
+    # tests asserting it hold (issue 9; the peer's own TestGetters).
+    adapter.read.assert_called_once_with("LogicalPartition", None,
+                                         child_type=None, child_id=None,
                                          xag=None)
     adapter.read_by_href.side_effect = [not_modified(),
                                         entry_response(U2, etag="3")]
@@ -459,9 +486,25 @@ def test_w2_uuid_feed_getter_single_gets(adapter):
                                   parent_uuid=MS_UUID)
     feed = getter.get()
     assert [(w.uuid, w.etag) for w in feed] == [(U1, "1"), (U2, "2")]
-    assert [call.kwargs["child_id"] for call in
-            adapter.read.call_args_list] == [U1, U2]
+    assert adapter.read.call_args_list == [
+        mock.call("ManagedSystem", MS_UUID, child_type="LogicalPartition",
+                  child_id=uuid, xag=None) for uuid in (U1, U2)]
     assert getter.get() is feed
+
+
+def test_w2_entry_getter_reads_as_the_peer(adapter):
+    """W2: an entry getter's GET is read(root_type, root_id, child_type=,
+    child_id=, xag=), as pypowervm's getters call it (ROOT and CHILD)."""
+    adapter.read.side_effect = [entry_response(U1, etag="1"),
+                                entry_response(U1, etag="1")]
+    lpar.LPAR.getter(adapter, U1, xag=["One"]).get()
+    lpar.LPAR.getter(adapter, U1, parent_class="ManagedSystem",
+                     parent_uuid=MS_UUID).get()
+    assert adapter.read.call_args_list == [
+        mock.call("LogicalPartition", U1, child_type=None, child_id=None,
+                  xag=["One"]),
+        mock.call("ManagedSystem", MS_UUID, child_type="LogicalPartition",
+                  child_id=U1, xag=None)]
 
 
 def test_w2_uuid_feed_getter_rejects_single_string(adapter):

@@ -81,12 +81,14 @@ def test_e2_adapter_fx_entry_response_wraps(adapter_fx):
 
 
 def test_e2_adapter_fx_child_href(adapter_fx):
-    """E2: CHILD hrefs name the parent."""
+    """E2: CHILD hrefs name the parent (and, read with the default
+    xag=None, carry group=None as the server's SELF link would: A2.4
+    rev 2)."""
     wrapper = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1),
                                  parent_type="ManagedSystem",
                                  parent_uuid=MS_UUID)
-    assert wrapper.href.endswith("/ManagedSystem/%s/LogicalPartition/%s"
-                                 % (MS_UUID, U1))
+    assert wrapper.href.endswith(
+        "/ManagedSystem/%s/LogicalPartition/%s?group=None" % (MS_UUID, U1))
 
 
 def test_e2_adapter_fx_feed_per_entry_etags(adapter_fx):
@@ -201,12 +203,12 @@ def test_e2_recorder_refresh_after_conflict_is_the_servers_copy(
 
 
 def test_e2_recorder_server_copy_follows_updates(adapter_fx):
-    """E2: refresh gives what the fixture's server holds: the state as
+    """E2: TxRecorderFx's refresh gives what its server holds: the state as
     added, then as last updated; a simulated conflict changes the etag,
     so refresh(use_etag=True) of the stale copy is a new wrapper."""
     added = adapter_fx.wrapper(pvm_fx.make_lpar(uuid=U1, desired_mem=1024),
                                etag="5")
-    with pvm_fx.WrapperTaskFx(added) as fx:
+    with pvm_fx.TxRecorderFx([added]) as fx:
         added.mem_config.desired = 2048  # local, not yet updated
         assert added.refresh(use_etag=True) is added  # 304: same etag
         fresh = added.refresh(use_etag=False)

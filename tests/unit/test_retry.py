@@ -274,15 +274,20 @@ def test_r2_stepped_delay_steps():
     with mock.patch("time.sleep", side_effect=waits.append):
         for attempt in range(1, 9):
             retry.STEPPED_DELAY(attempt, 10, "arg")
-    # The 0 s step does not call sleep at all.
-    assert waits == [0.5, 2.0, 6.5, 20.0, 30.0, 30.0, 30.0]
+    # Called directly, it sleeps once per call, as the peer's does: the 0 s
+    # step is time.sleep(0) (issue 9: pypowervm's own retry tests).
+    assert waits == [0, 0.5, 2.0, 6.5, 20.0, 30.0, 30.0, 30.0]
 
 
 def test_r2_stepped_random_delay_first_ten_of_sixty_immediate():
-    """R2: with 60 tries the first ten retries are immediate."""
+    """R2: with 60 tries the first ten retries are immediate (a direct
+    call still sleeps once, for 0 s, as the peer's does)."""
     with mock.patch("time.sleep") as sleep:
         for attempt in range(1, 11):
             retry.STEPPED_RANDOM_DELAY(attempt, 60)
+    assert sleep.call_args_list == [mock.call(0)] * 10
+    with mock.patch("time.sleep") as sleep:
+        retry.NO_DELAY(1, 60)
     sleep.assert_not_called()
 
 

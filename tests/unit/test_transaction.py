@@ -574,9 +574,15 @@ def test_t3_functor_needs_callable_and_alias_exists():
 # T4 WrapperTask
 # ==========================================================================
 
-@pytest.mark.parametrize("bad", [None, "uuid", [], mock.Mock()])
+@pytest.mark.parametrize("bad", [
+    None, "uuid", [],
+    # (rev 2) duck typed: a Mock with every attribute would pass, so the
+    # refused ones lack part of both protocols.
+    mock.Mock(spec=["uuid"]), mock.Mock(spec=["uuid", "etag", "update"]),
+    mock.Mock(spec=["get"])])
 def test_t4_1_needs_wrapper_or_getter(bad):
-    """T4.1: anything but an EntryWrapper / EntryWrapperGetter → ValueError."""
+    """T4.1: anything without the wrapper or the getter protocol →
+    ValueError."""
     with pytest.raises(ValueError, match="EntryWrapper or an EntryWrapperGetter"):
         tx.WrapperTask("t", bad)
 

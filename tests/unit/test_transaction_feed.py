@@ -63,7 +63,7 @@ def test_t5_1_feed_or_getter_validation(server):
     ValueError naming what is accepted."""
     with pytest.raises(pvmex.FeedTaskEmptyFeed):
         tx.FeedTask("f", [])
-    with pytest.raises(ValueError, match="item 1 is a str"):
+    with pytest.raises(ValueError, match=r"item 1 is a builtins\.str"):
         tx.FeedTask("f", [server.wrapper(server.uuids[0]), "x"])
     with pytest.raises(ValueError, match="FeedGetter or a non-empty list"):
         tx.FeedTask("f", server.getter(server.uuids[0]))

@@ -206,8 +206,9 @@ class Emulator:
             return self._store.get(uuid).version
 
     def etag(self, uuid: str, xag: Optional[Iterable[str]] = None) -> str:
-        """The object's current etag for a ``group=`` selection (``None``:
-        the default, every group)."""
+        """The object's current etag for the ``group=`` selection that
+        ``xag`` makes on a read (``None``: no extended groups; ``[]``:
+        every group)."""
         requested = parse_groups(pvm_adapter.xag_query(xag))
         with self._store.lock:
             obj = self._store.get(uuid)

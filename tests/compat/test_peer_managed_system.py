@@ -1,0 +1,9 @@
+"""pypowervm 1.1.27's own tests/wrappers/test_managed_system.py, imports switched to pypvm_tx.
+
+Collected only where pypowervm is installed (the compat virtualenv); see
+tests/compat/peer.py for how the module is loaded and rewritten.
+"""
+
+from tests.compat import peer
+
+globals().update(peer.test_classes("wrappers/test_managed_system.py"))
