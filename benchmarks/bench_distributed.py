@@ -62,7 +62,7 @@ from pypvm_tx.distributed.persistence import fetch_backend  # noqa: E402
 from pypvm_tx.testing.emulator import (DEFAULT_PASSWORD, DEFAULT_USER,  # noqa: E402
                                        EmulatorControl)
 from pypvm_tx.testing.workers import (WorkerProcesses, label_of,  # noqa: E402
-                                      set_label)
+                                      owned_jobs, set_label)
 from pypvm_tx.wrappers import entry_wrapper as ewrap  # noqa: E402
 from pypvm_tx.wrappers.logical_partition import LPAR  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
@@ -155,19 +155,6 @@ class BoardSampler:
     def stop(self):
         self._stop.set()
         self._thread.join()
-
-
-def owned_jobs(board, pid):
-    """The jobs on the board claimed by the worker with process ``pid``."""
-    mine = []
-    for job in board.iterjobs():
-        try:
-            owner = board.find_owner(job)
-        except TypeError:  # consumed meanwhile
-            continue
-        if owner and owner.endswith("-%d" % pid):
-            mine.append(job)
-    return mine
 
 
 def kill_trial(adapter, control, board_url, db, args, work):

@@ -6,7 +6,7 @@ command line) against a console URL, a jobboard and a persistence URL,
 waits until each says it is ready, and stops them (SIGTERM, or SIGKILL
 for the kill test).  :func:`set_label` is a Subtask function a
 distributed FeedTask can send to them: module-level, so it travels by
-reference.
+reference; :func:`owned_jobs` tells which chunks a worker holds.
 """
 
 import os
@@ -38,6 +38,20 @@ def set_label(lpar, label: str) -> bool:
         return False
     lpar.name = target
     return True
+
+
+def owned_jobs(board, pid: int) -> list:
+    """The jobs on ``board`` claimed now by the worker process ``pid``
+    (a worker's name ends with its process id)."""
+    mine = []
+    for job in board.iterjobs():
+        try:
+            owner = board.find_owner(job)
+        except TypeError:  # TaskFlow's answer once the job is consumed
+            continue
+        if owner and owner.endswith("-%d" % pid):
+            mine.append(job)
+    return mine
 
 
 class WorkerProcesses:
