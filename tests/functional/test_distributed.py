@@ -385,3 +385,29 @@ def test_d3_1_fail_fast_stops_posting_after_a_failure(solo, thread_worker):
     assert statuses[:10] == ["failed"] + ["updated"] * 9
     assert statuses[10:] == ["skipped"] * (LPARS - 10)
     assert sum(emu.updates().values()) == 9
+
+
+def test_d3_4_claims_last_while_extended_and_lapse_after(redis_server):
+    """A claim made through ExpiringClaims outlives its expiry while the
+    heartbeat runs, and lapses once it stops (a dead worker's case)."""
+    from pypvm_tx.distributed.jobboard import ExpiringClaims
+
+    board, _owned = open_jobboard(
+        "%s/claims-test" % redis_server.url, None, name="claims")
+    claims = ExpiringClaims(board, expiry=0.6)
+    try:
+        job = board.post("probe")
+        claims.claim(job, "me")
+        assert claims.held() == 1
+        time.sleep(1.5)  # 2.5 expiries: alive only through the heartbeat
+        assert board.find_owner(job) == "me"
+        assert job.state == "CLAIMED"
+        claims.close_claims()
+        time.sleep(0.9)
+        assert job.state == "UNCLAIMED"
+        claims.claim(job, "other")  # claimable again
+        claims.consume(job, "other")
+        assert claims.held() == 0 and board.job_count == 0
+    finally:
+        claims.close_claims()
+        board.close()
