@@ -51,7 +51,8 @@ LPAR_CHILD_ORDER = PARTITION_CHILD_ORDER_HEAD + (
     "ClientNetworkAdapters", "HostEthernetAdapterLogicalPort",
     "HostEthernetAdapterLogicalPorts", "MACAddressPrefix",
     "IsServicePartition", "ReferenceCode", "ReferenceCodeFull",
-    "IsManagementPartition", "BootMode", "PendingSecureBoot",
+    "IsManagementPartition", "BootMode", "DisableSecureBoot",
+    "PendingSecureBoot",
     "CurrentSecureBoot", "AssociatedPersistentMemoryConfiguration",
     "RemoteRestartCapable", "SimplifiedRemoteRestartCapable",
     "HasDedicatedProcessorsForMigration", "SuspendCapable",
@@ -59,6 +60,16 @@ LPAR_CHILD_ORDER = PARTITION_CHILD_ORDER_HEAD + (
     "MigrationState", "RemoteRestartState", "PowerManagementMode",
     "VirtualFibreChannelClientAdapters", "VirtualSCSIClientAdapters",
 )
+
+#: Children of ``PartitionCapabilities`` in schema order.
+CAP_CHILD_ORDER = (
+    "Metadata", "DynamicLogicalPartitionIOCapable",
+    "DynamicLogicalPartitionMemoryCapable",
+    "DynamicLogicalPartitionProcessorCapable",
+)
+
+#: Where a partition's persistent-memory volume counts are.
+_PMEM = "AssociatedPersistentMemoryConfiguration/"
 
 #: Children of ``PartitionMemoryConfiguration`` in schema order.
 MEM_CHILD_ORDER = (
@@ -145,6 +156,53 @@ class SharingMode:
     KEEP_IDLE_PROCS = "keep idle procs"
 
 
+class BootMode:
+    """Values of ``BootMode``: how the partition's firmware boots it."""
+
+    NORM = "Normal"
+    SMS = "System_Management_Services"
+    DD = "Diagnostic_With_Default_Boot_List"
+    DS = "Diagnostic_With_Stored_Boot_List"
+    OF = "Open_Firmware"
+    PBL = "Petitboot"
+    UNAVAILABLE = "Unavailable"
+    DEFAULT = "Default"
+    UNKNOWN = "Unknown"
+    ALL_VALUES = (NORM, SMS, DD, DS, OF, PBL, UNAVAILABLE, DEFAULT, UNKNOWN)
+
+
+class KeylockPos:
+    """Values of ``KeylockPosition``: the partition's virtual key switch."""
+
+    MANUAL = "manual"
+    NORMAL = "normal"
+    UNKNOWN = "unknown"
+    ALL_VALUES = (MANUAL, NORMAL, UNKNOWN)
+
+
+def _one_of(what: str, allowed: Sequence[str]) -> Callable[[str], str]:
+    """A Field coercion refusing a value not in ``allowed``."""
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(_("Invalid %(what)s %(value)r; expected one of "
+                               "%(allowed)s.") % {
+                "what": what, "value": value,
+                "allowed": ", ".join(allowed)})
+        return value
+    return check
+
+
+def _on_off(value) -> str:
+    """``CurrentProfileSync`` text for a bool (``On``/``Off``), or the
+    text itself when given as ``"On"``/``"Off"``."""
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    if value in ("On", "Off"):
+        return value
+    raise ValueError(_("profile_sync takes True, False, 'On' or 'Off'; got "
+                       "%r.") % (value,))
+
+
 def _units(value: float) -> str:
     """Processing units as the server writes them (at most 2 decimals)."""
     return "%s" % round(float(value), 2)
@@ -201,6 +259,25 @@ class ConfigElement(ewrap.ElementWrapper):
     def _set_val(self, path, value, child_orders=None):
         self._ensure_attached()
         return super()._set_val(path, value, child_orders=child_orders)
+
+
+@ewrap.ElementWrapper.pvm_type("PartitionCapabilities",
+                               child_order=CAP_CHILD_ORDER)
+class PartitionCapabilities(ConfigElement):
+    """What can be changed while the partition runs (dynamic LPAR), as
+    the server reports it; read-only, each False when not reported."""
+
+    io_dlpar = Field("DynamicLogicalPartitionIOCapable", bool, default=False,
+                     doc="Whether I/O can be added or removed while the "
+                         "partition runs.")
+    mem_dlpar = Field("DynamicLogicalPartitionMemoryCapable", bool,
+                      default=False,
+                      doc="Whether memory can be changed while the "
+                          "partition runs.")
+    proc_dlpar = Field("DynamicLogicalPartitionProcessorCapable", bool,
+                       default=False,
+                       doc="Whether processors can be changed while the "
+                           "partition runs.")
 
 
 @ewrap.ElementWrapper.pvm_type("PartitionMemoryConfiguration",
@@ -401,6 +478,101 @@ class BasePartition(ewrap.EntryWrapper):
                           "(``ResourceMonitoringControlState``), one of the "
                           ":class:`RMCState` values.")
 
+    operating_system = Field("OperatingSystemVersion", default="Unknown",
+                             doc="The operating system's name and version "
+                                 "as the partition reports it "
+                                 "(``'Unknown'`` when not reported).")
+    ref_code = Field("ReferenceCode",
+                     doc="The partition's last reference (progress or "
+                         "error) code.")
+    ref_code_full = Field("ReferenceCodeFull",
+                          doc="The last reference code with its time stamp "
+                              "and details.")
+    uptime = Field("Uptime", int,
+                   doc="Seconds since the partition was started.")
+    avail_priority = Field("AvailabilityPriority", int, settable=True,
+                           default=0,
+                           doc="Priority (0-255) for keeping this partition "
+                               "running when processors fail (0 when "
+                               "absent).")
+    is_service_partition = Field("IsServicePartition", bool, settable=True,
+                                 default=False,
+                                 doc="Whether this is the system's service "
+                                     "partition (False when absent).")
+    keylock_pos = Field("KeylockPosition", settable=True,
+                        coerce=_one_of("KeylockPos", KeylockPos.ALL_VALUES),
+                        doc="The virtual key switch, a :class:`KeylockPos` "
+                            "value; any other value set raises "
+                            "ValueError.")
+    bootmode = Field("BootMode", settable=True,
+                     coerce=_one_of("BootMode", BootMode.ALL_VALUES),
+                     doc="How the partition boots next, a :class:`BootMode` "
+                         "value; any other value set raises ValueError.")
+    disable_secure_boot = Field("DisableSecureBoot", bool, settable=True,
+                                default=False,
+                                doc="Whether secure boot is switched off "
+                                    "(False when absent).")
+    pending_secure_boot = Field("PendingSecureBoot", int, settable=True,
+                                default=0,
+                                doc="The secure-boot level the partition "
+                                    "gets at its next boot (0: off).")
+    current_secure_boot = Field("CurrentSecureBoot", int, default=0,
+                                doc="The secure-boot level in force: 0 off, "
+                                    "1 log only, 2 and up enforced.")
+    allow_perf_data_collection = Field(
+        "AllowPerformanceDataCollection", bool, settable=True, default=False,
+        doc="Whether the partition may collect the system's performance "
+            "data (False when absent).")
+    nvram = Field("PartitionNVRAM", settable=True,
+                  doc="The partition's NVRAM contents, as the server encodes "
+                      "them (sent only when asked for).")
+    pending_proc_compat_mode = Field(
+        "PendingProcessorCompatibilityMode",
+        doc="The processor compatibility mode the partition gets at its "
+            "next start (e.g. ``'POWER8'``).")
+    max_pmem_volumes = Field(_PMEM + "MaximumPersistentMemoryVolumes", int,
+                             doc="Most persistent-memory volumes the "
+                                 "partition may have.")
+    cur_pmem_volumes = Field(_PMEM + "CurrentPersistentMemoryVolumes", int,
+                             doc="Persistent-memory volumes it has now.")
+    max_dram_pmem_volumes = Field(
+        _PMEM + "MaximumDramPersistentMemoryVolumes", int,
+        doc="Most DRAM-backed persistent-memory volumes it may have.")
+    cur_dram_pmem_volumes = Field(
+        _PMEM + "CurrentDramPersistentMemoryVolumes", int,
+        doc="DRAM-backed persistent-memory volumes it has now.")
+
+    @property
+    def profile_sync(self) -> bool:
+        """Whether the partition's profile follows its running
+        configuration (``CurrentProfileSync`` is ``On``).  Set with a bool
+        or with ``'On'`` / ``'Off'``."""
+        return self._get_val_str("CurrentProfileSync", "Off") == "On"
+
+    @profile_sync.setter
+    def profile_sync(self, value) -> None:
+        self._set_val("CurrentProfileSync", _on_off(value))
+
+    @property
+    def proc_compat_mode(self) -> Optional[str]:
+        """The processor compatibility mode in force (e.g. ``'POWER8'``).
+
+        Setting it sets the *pending* mode
+        (``PendingProcessorCompatibilityMode``), which the partition gets
+        at its next start; the mode in force is the server's to change.
+        """
+        return self._get_val_str("CurrentProcessorCompatibilityMode")
+
+    @proc_compat_mode.setter
+    def proc_compat_mode(self, value: str) -> None:
+        self._set_val("PendingProcessorCompatibilityMode", value)
+
+    @property
+    def capabilities(self) -> PartitionCapabilities:
+        """What can change while the partition runs (read as absent when
+        not sent)."""
+        return PartitionCapabilities._of(self, self.child_order)
+
     @property
     def mem_config(self) -> PartitionMemoryConfiguration:
         """The memory configuration (read as absent when not sent)."""
@@ -424,3 +596,9 @@ class BasePartition(ewrap.EntryWrapper):
 @ewrap.EntryWrapper.pvm_type(c.LOGICAL_PARTITION, child_order=LPAR_CHILD_ORDER)
 class LPAR(BasePartition):
     """A logical partition (``LogicalPartition``)."""
+
+    srr_enabled = Field("SimplifiedRemoteRestartCapable", bool,
+                        settable=True, default=False,
+                        doc="Whether the partition can be restarted on "
+                            "another system when its own fails (simplified "
+                            "remote restart; False when absent).")
