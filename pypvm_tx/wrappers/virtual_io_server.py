@@ -21,11 +21,12 @@ adapter pair) or ``bld_by_id`` (named by the client's short id)::
         VSCSIMapping.bld(adapter, None, lpar_uuid, disk))
 """
 
-from typing import Any, List, Optional, Type
+from typing import Any, List, Optional, Tuple, Type
 
 from lxml import etree
 
 from pypvm_tx import const as c
+from pypvm_tx.adapter.paths import build_path
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
@@ -38,7 +39,9 @@ VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
     "ResourceMonitoringControlState", "ResourceMonitoringIPAddress",
     "AssociatedManagedSystem", "HostEthernetAdapterLogicalPorts",
     "LogicalPorts", "MACAddressPrefix", "IsServicePartition", "ReferenceCode",
-    "ReferenceCodeFull", "IsManagementPartition", "PowerOnWithHypervisor", "Description", "APICapable",
+    "ReferenceCodeFull", "IsManagementPartition", "BootMode",
+    "PartitionNVRAM", "Uptime", "DisableSecureBoot", "PendingSecureBoot",
+    "CurrentSecureBoot", "PowerOnWithHypervisor", "Description", "APICapable",
     "ManagerPassthroughCapable", "IsVNICCapable", "VNICFailOverCapable",
     "MediaRepositories", "MoverServicePartition", "PhysicalVolumes",
     "PagingServicePartition", "SharedEthernetAdapters", "StoragePools",
@@ -102,10 +105,13 @@ def _plain(name: str) -> etree._Element:
     return etree.Element("{%s}%s" % (c.UOM_NS, name))
 
 
-def _session_dest(adapter: Any) -> str:
-    """``https://host:port`` of the adapter's session ("" when unknown)."""
-    dest = getattr(getattr(adapter, "session", None), "dest", None)
-    return dest if isinstance(dest, str) else ""
+def _lpar_link(host_uuid: Optional[str], lpar_uuid: str
+               ) -> Tuple[str, str, Optional[str], Optional[str]]:
+    """``(root_type, root_id, child_type, child_id)`` of a client LPAR:
+    ROOT, or a CHILD of the system ``host_uuid`` when given."""
+    if host_uuid is None:
+        return c.LOGICAL_PARTITION, lpar_uuid, None, None
+    return c.MANAGED_SYSTEM, host_uuid, c.LOGICAL_PARTITION, lpar_uuid
 
 
 class _Mapping(ewrap.ElementWrapper):
@@ -154,13 +160,14 @@ class _Mapping(ewrap.ElementWrapper):
     def crt_related_href(adapter: Any, host_uuid: Optional[str],
                          client_lpar_uuid: str) -> str:
         """The link to a client LPAR a new mapping carries: ROOT, or a
-        CHILD of the system ``host_uuid`` when given; absolute when the
-        adapter's session names its server."""
-        path = "%s%s/" % (c.API_BASE_PATH, c.SERVICE_UOM)
-        if host_uuid is not None:
-            path += "%s/%s/" % (c.MANAGED_SYSTEM, host_uuid)
-        return "%s%s%s/%s" % (_session_dest(adapter), path,
-                              c.LOGICAL_PARTITION, client_lpar_uuid)
+        CHILD of the system ``host_uuid`` when given, built by the
+        adapter's ``build_href`` (absolute, without ``group=``).  Without
+        an adapter (``None``) the link is the server-relative path."""
+        if adapter is None:
+            return build_path(c.SERVICE_UOM, *_lpar_link(
+                host_uuid, client_lpar_uuid), xag=[])
+        return adapter.build_href(*_lpar_link(host_uuid, client_lpar_uuid),
+                                  xag=[])
 
     def _put_part(self, element: etree._Element) -> None:
         """Make ``element`` this mapping's child of its name: replacing

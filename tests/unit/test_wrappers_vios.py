@@ -276,3 +276,22 @@ def test_w3_captured_vios_orders_match_declared_child_order():
             ranks = [vios.SCSI_MAPPING_CHILD_ORDER.index(n)
                      for n in child_names(m.element)]
             assert ranks == sorted(ranks)
+
+
+def test_w3_vios_partition_settings_insert_in_schema_order(v):
+    """W3 rev 2: a VIOS has the partition settings too (it is a
+    partition); setting absent ones puts them where the schema does,
+    after IsManagementPartition and before the VIOS's own children."""
+    v.bootmode = "Normal"
+    v.disable_secure_boot = True
+    v.pending_secure_boot = 2
+    names = child_names(v.element)
+    order = vios.VIOS_CHILD_ORDER
+    ranks = [order.index(n) for n in names if n in order]
+    assert ranks == sorted(ranks), names
+    at = names.index("BootMode")
+    assert names[at:at + 3] == ["BootMode", "DisableSecureBoot",
+                                "PendingSecureBoot"]
+    again = reparse(v)
+    assert (again.bootmode, again.disable_secure_boot,
+            again.pending_secure_boot) == ("Normal", True, 2)
