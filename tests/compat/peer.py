@@ -20,6 +20,11 @@ What "imports switched" means here (the one reviewed decision):
 * the peer's other test utilities (the wrapper test base class
   ``test_wrapper_abc``) are loaded from the installed package through
   this same rewrite, so they build pypvm_tx objects;
+* inside a ``setUp`` only, the peer's private tag-name constants that
+  set-up code passes to ``Feed.findentries`` (``bp._BP_NAME``) become the
+  element names they stand for (:data:`SETUP_TAGS`), so a test class whose
+  set-up alone needs one runs on pypvm_tx's public ``Feed.findentries``;
+  the same constant in a test body stays private (and the test listed);
 * any other pypowervm module (``entities``, ``utils.uuid``, the storage
   and network wrappers, ...) is left as the real pypowervm module: there
   is no pypvm_tx counterpart, and a test that needs one is listed in
