@@ -478,6 +478,9 @@ class BasePartition(ewrap.EntryWrapper):
                           "(``ResourceMonitoringControlState``), one of the "
                           ":class:`RMCState` values.")
 
+    rmc_ip = Field("ResourceMonitoringIPAddress",
+                   doc="The IP address the management console reaches the "
+                       "partition's RMC daemon at.")
     operating_system = Field("OperatingSystemVersion", default="Unknown",
                              doc="The operating system's name and version "
                                  "as the partition reports it "

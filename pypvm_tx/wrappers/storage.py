@@ -187,6 +187,9 @@ class PV(_Storage):
                  doc="The volume's unique device id.")
     capacity = Field("VolumeCapacity", int, doc="The volume's size in MB.")
     state = Field("VolumeState", doc="The volume's state.")
+    description = Field("Description",
+                        doc="The volume's description, e.g. "
+                            "``'SAS Disk Drive'``.")
 
     @classmethod
     def bld(cls, adapter: Any, name: str, udid: Optional[str] = None

@@ -21,7 +21,8 @@ adapter pair) or ``bld_by_id`` (named by the client's short id)::
         VSCSIMapping.bld(adapter, None, lpar_uuid, disk))
 """
 
-from typing import Any, List, Optional, Tuple, Type
+import re
+from typing import Any, FrozenSet, List, Optional, Set, Tuple, Type
 
 from lxml import etree
 
@@ -58,6 +59,19 @@ VFC_MAPPING_CHILD_ORDER = (
     "Metadata", "AssociatedLogicalPartition", "ClientAdapter", "Port",
     "ServerAdapter",
 )
+#: A VIOS's physical volumes, below its element.
+_PVS = "PhysicalVolumes/PhysicalVolume"
+#: The IP addresses of its shared Ethernet adapters and of the free
+#: Ethernet backing devices.
+_SEA_IP = ("SharedEthernetAdapters/SharedEthernetAdapter/IPInterface/"
+           "IPAddress")
+_FREE_ETH_IP = ("FreeEthenetBackingDevicesForSEA/IOAdapterChoice/"
+                "EthernetBackingDevice/IPInterface/IPAddress")
+#: The client WWPNs of its VFC mappings.
+_VFC_CLIENT_WWPNS = ("VirtualFibreChannelMappings/"
+                     "VirtualFibreChannelMapping/ClientAdapter/WWPNs")
+#: A ``VolumeUniqueID``: five digits, the LUN's 32 hex digits, the rest.
+_VOLUME_LUN_RE = re.compile(r"^[0-9]{5}([0-9A-F]{32}).+$")
 #: Where a VIOS's physical FC ports are, below its element.
 _PFC_PORTS = "/".join((
     "PartitionIOConfiguration", "ProfileIOSlots", "ProfileIOSlot",
@@ -114,7 +128,7 @@ def _lpar_link(host_uuid: Optional[str], lpar_uuid: str
     return c.MANAGED_SYSTEM, host_uuid, c.LOGICAL_PARTITION, lpar_uuid
 
 
-class _Mapping(ewrap.ElementWrapper):
+class VStorageMapping(ewrap.ElementWrapper):
     """What SCSI and FC mappings share: the client LPAR and the adapters.
 
     Two views of the same XML: flat properties (``client_lpar_id``,
@@ -212,7 +226,7 @@ class _Mapping(ewrap.ElementWrapper):
 
 @ewrap.ElementWrapper.pvm_type("VirtualSCSIMapping",
                                child_order=SCSI_MAPPING_CHILD_ORDER)
-class VSCSIMapping(_Mapping):
+class VSCSIMapping(VStorageMapping):
     """One virtual SCSI mapping: a backing storage device served by the
     VIOS through a server adapter to a client LPAR.
 
@@ -401,7 +415,7 @@ class VSCSIMapping(_Mapping):
 
 @ewrap.ElementWrapper.pvm_type("VirtualFibreChannelMapping",
                                child_order=VFC_MAPPING_CHILD_ORDER)
-class VFCMapping(_Mapping):
+class VFCMapping(VStorageMapping):
     """One virtual Fibre Channel (NPIV) mapping: a physical FC port of the
     VIOS shared through a server adapter with a client LPAR."""
 
@@ -560,3 +574,65 @@ class VIOS(lpar.BasePartition):
     is_license_accepted = Field(
         "VirtualIOServerLicenseAccepted", bool,
         doc="Whether the VIOS license has been accepted.")
+    is_mover_service_partition = Field(
+        "MoverServicePartition", bool, settable=True, default=False,
+        doc="Whether the VIOS moves partitions' memory in a live "
+            "migration (False when absent).")
+    vnic_capable = Field("IsVNICCapable", bool, default=False,
+                         doc="Whether the VIOS can back vNIC adapters.")
+    vnic_failover_capable = Field(
+        "VNICFailOverCapable", bool, default=False,
+        doc="Whether the VIOS can back a vNIC with fail-over.")
+
+    @property
+    def phys_vols(self) -> Tuple[stor.PV, ...]:
+        """The VIOS's physical volumes (``ViosStorage`` group), read-only."""
+        return tuple(stor.PV(elem) for elem in self._findall(_PVS))
+
+    def hdisk_from_uuid(self, disk_uuid: str) -> Optional[str]:
+        """The name (``hdiskN``) of the physical volume whose unique
+        device id is ``disk_uuid``, or None when the VIOS has none."""
+        return next((pv.name for pv in self.phys_vols
+                     if pv.udid == disk_uuid), None)
+
+    def hdisk_reserve_policy(self, disk_uuid: str) -> Optional[str]:
+        """The reserve policy (e.g. ``'NoReserve'``) of the physical
+        volume of LUN ``disk_uuid`` (its 32 hex digits, as embedded in the
+        volume's ``VolumeUniqueID``), or None when the VIOS has none."""
+        for elem in self._findall(_PVS):
+            volume = stor.PV(elem)
+            match = _VOLUME_LUN_RE.match(
+                volume._get_val_str("VolumeUniqueID") or "")
+            if match and match.group(1) == disk_uuid:
+                return volume._get_val_str("ReservePolicy")
+        return None
+
+    @property
+    def ip_addresses(self) -> Tuple[str, ...]:
+        """The IP addresses of the VIOS's shared Ethernet adapters and free
+        Ethernet backing devices (``ViosNetwork`` group), each once, in
+        document order; read-only."""
+        found: List[str] = []
+        for path in (_SEA_IP, _FREE_ETH_IP):
+            for elem in self._findall(path):
+                text = (elem.text or "").strip()
+                if text and text not in found:
+                    found.append(text)
+        return tuple(found)
+
+    def get_pfc_wwpns(self) -> Set[str]:
+        """The WWPNs of the VIOS's physical Fibre Channel ports."""
+        return {port.wwpn for port in self.pfc_ports if port.wwpn}
+
+    def get_active_pfc_wwpns(self) -> List[str]:
+        """The WWPNs of the physical FC ports that offer NPIV (a port with
+        NPIV ports counts as active)."""
+        return [port.wwpn for port in self.pfc_ports
+                if port.wwpn and port.npiv_total_ports > 0]
+
+    def get_vfc_wwpns(self) -> Set[FrozenSet[str]]:
+        """The client WWPN pairs of the VIOS's VFC mappings
+        (``ViosFCMapping`` group), each a frozenset."""
+        return {frozenset(elem.text.split())
+                for elem in self._findall(_VFC_CLIENT_WWPNS)
+                if elem.text and elem.text.strip()}
