@@ -14,15 +14,20 @@ the server's schema order puts it; the server rejects out-of-order
 elements.  Elements this module knows nothing about are never touched.
 """
 
-from typing import Callable, Optional, Sequence, Type, TypeVar
+from typing import Callable, Optional, Sequence
 
-from lxml import etree
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
-from pypvm_tx.wrappers import base
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.config import ConfigElement
 from pypvm_tx.wrappers.fields import Field
+# The I/O configuration's wrappers are partition parts too (the peer's
+# base_partition module has them), so they are reachable from here.
+from pypvm_tx.wrappers.io_config import (IOAdapter, IOSlot,  # noqa: F401
+                                         PartitionIOConfiguration,
+                                         PhysFCAdapter)
+from pypvm_tx.wrappers.storage import PhysFCPort  # noqa: F401
 
 # -- schema orders (taken from real HMC / NovaLink responses) -------------
 
@@ -206,59 +211,6 @@ def _on_off(value) -> str:
 def _units(value: float) -> str:
     """Processing units as the server writes them (at most 2 decimals)."""
     return "%s" % round(float(value), 2)
-
-
-# -- element wrappers that may not exist yet --------------------------------
-
-
-_Config = TypeVar("_Config", bound="ConfigElement")
-
-
-class ConfigElement(ewrap.ElementWrapper):
-    """A configuration sub-element that is created on first write.
-
-    Reading from a configuration the server did not send gives what each
-    value reads when absent (``None``, or ``0`` / ``False`` where a field
-    says so).  The first value set on it inserts the element into
-    its parent in schema order (and the parent into its own parent, if
-    that was missing too), so the object written back stays valid.
-    """
-
-    def __init__(self, element: etree._Element,
-                 attach: Optional[Callable[[], None]] = None):
-        super().__init__(element)
-        self._attach = attach
-
-    @classmethod
-    def _of(cls: Type[_Config], parent: ewrap.Wrapper, order: Sequence[str],
-            ensure_parent: Optional[Callable[[], None]] = None
-            ) -> _Config:
-        """The ``cls`` child of ``parent``: wrapped if present, else a new
-        element inserted (by ``order``) the first time a value is set."""
-        elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
-        if elem is not None:
-            return cls(elem)
-        new = base.new_element(cls.schema_type, cls.schema_ns, metadata=True)
-
-        def attach():
-            if ensure_parent is not None:
-                ensure_parent()
-            if new.getparent() is None:
-                base.insert_in_order(parent.element, new, order)
-        return cls(new, attach=attach)
-
-    @property
-    def is_present(self) -> bool:
-        """Whether the element is (now) part of the object's XML."""
-        return self._attach is None or self.element.getparent() is not None
-
-    def _ensure_attached(self) -> None:
-        if self._attach is not None:
-            self._attach()
-
-    def _set_val(self, path, value, child_orders=None):
-        self._ensure_attached()
-        return super()._set_val(path, value, child_orders=child_orders)
 
 
 @ewrap.ElementWrapper.pvm_type("PartitionCapabilities",
@@ -575,6 +527,12 @@ class BasePartition(ewrap.EntryWrapper):
         """What can change while the partition runs (read as absent when
         not sent)."""
         return PartitionCapabilities._of(self, self.child_order)
+
+    @property
+    def io_config(self) -> PartitionIOConfiguration:
+        """The I/O configuration: virtual slot count and physical slots
+        (read as absent when not sent)."""
+        return PartitionIOConfiguration._of(self, self.child_order)
 
     @property
     def mem_config(self) -> PartitionMemoryConfiguration:

@@ -33,6 +33,7 @@ from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers.base import new_element, sub_element
+from pypvm_tx.wrappers.config import SeededElemList
 from pypvm_tx.wrappers.fields import Field
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
@@ -520,28 +521,6 @@ class VMediaRepos(ewrap.ElementWrapper):
         return list(ewrap.WrapperElemList(holder, VOptMedia))
 
 
-class _MappingList(ewrap.WrapperElemList):
-    """A mapping list whose container element is created on first append
-    (a VIOS read without the mapping's group has none)."""
-
-    def __init__(self, vios: "VIOS", container: str,
-                 child_class) -> None:
-        root = vios.element.find("{%s}%s" % (c.UOM_NS, container))
-        self._pending = root is None
-        if root is None:
-            root = new_element(container, metadata=True)
-        super().__init__(root, child_class)
-        self._vios = vios
-
-    def append(self, item) -> None:
-        self._check(item)
-        if self._pending:
-            ewrap.insert_in_order(self._vios.element, self.root,
-                                  self._vios.child_order)
-            self._pending = False
-        super().append(item)
-
-
 @ewrap.EntryWrapper.pvm_type(c.VIRTUAL_IO_SERVER, child_order=VIOS_CHILD_ORDER)
 class VIOS(lpar.BasePartition):
     """A Virtual I/O Server (``VirtualIOServer``)."""
@@ -552,12 +531,13 @@ class VIOS(lpar.BasePartition):
     @property
     def scsi_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VSCSIMapping` (``ViosSCSIMapping`` group)."""
-        return _MappingList(self, "VirtualSCSIMappings", VSCSIMapping)
+        return SeededElemList(self, "VirtualSCSIMappings", VSCSIMapping)
 
     @property
     def vfc_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VFCMapping` (``ViosFCMapping`` group)."""
-        return _MappingList(self, "VirtualFibreChannelMappings", VFCMapping)
+        return SeededElemList(self, "VirtualFibreChannelMappings",
+                              VFCMapping)
 
     @property
     def pfc_ports(self) -> List[stor.PhysFCPort]:
