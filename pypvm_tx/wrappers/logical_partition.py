@@ -14,12 +14,13 @@ the server's schema order puts it; the server rejects out-of-order
 elements.  Elements this module knows nothing about are never touched.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.base import new_element
 from pypvm_tx.wrappers.config import ConfigElement
 from pypvm_tx.wrappers.fields import Field
 # The I/O configuration's wrappers are partition parts too (the peer's
@@ -249,6 +250,30 @@ class PartitionMemoryConfiguration(ConfigElement):
     current = Field("CurrentMemory", int,
                     doc="The memory the running partition has now "
                         "(read-only).")
+    exp_factor = Field("ExpansionFactor", float, settable=True, default=0,
+                       coerce=_units,
+                       doc="The Active Memory Expansion factor: the "
+                           "memory the partition's OS sees is this many "
+                           "times its real memory (0, off, when absent).")
+    ame_enabled = Field("MemoryExpansionEnabled", bool, default=False,
+                        doc="Whether Active Memory Expansion is on (False "
+                            "when absent).")
+
+    @classmethod
+    def bld(cls, adapter: Any, mem: int, min_mem: Optional[int] = None,
+            max_mem: Optional[int] = None) -> "PartitionMemoryConfiguration":
+        """A new memory configuration of ``mem`` MB desired, for a
+        partition being built; ``min_mem`` and ``max_mem`` default to
+        ``mem``.
+
+        :param adapter: accepted for call compatibility; not used.
+        """
+        cfg = cls(new_element(cls.schema_type, cls.schema_ns,
+                              metadata=True))
+        cfg.desired = mem
+        cfg.max = mem if max_mem is None else max_mem
+        cfg.min = mem if min_mem is None else min_mem
+        return cfg
 
 
 @ewrap.ElementWrapper.pvm_type("SharedProcessorConfiguration",

@@ -515,3 +515,28 @@ def test_w3_peer_partition_setters_refuse_bad_values(lpars, prop, bad):
 def test_w3_read_only_peer_properties(lpars, prop):
     with pytest.raises(AttributeError):
         setattr(lpars[0], prop, 1)
+
+
+def test_w3_memory_configuration_bld_and_ame():
+    """W3 rev 2: PartitionMemoryConfiguration.bld as the peer's (min and
+    max default to the desired size), in schema order; AME reads off."""
+    cfg = lpar.PartitionMemoryConfiguration.bld(None, 1024, min_mem=512,
+                                                max_mem=2048)
+    assert (cfg.desired, cfg.min, cfg.max) == (1024, 512, 2048)
+    assert child_names(cfg.element) == ["Metadata", "DesiredMemory",
+                                        "MaximumMemory", "MinimumMemory"]
+    assert (cfg.exp_factor, cfg.ame_enabled) == (0, False)
+    same = lpar.PartitionMemoryConfiguration.bld(None, 4096)
+    assert (same.desired, same.min, same.max) == (4096, 4096, 4096)
+    cfg.exp_factor = 1.5
+    assert cfg._get_val_str("ExpansionFactor") == "1.5"
+    assert cfg.exp_factor == 1.5
+    with pytest.raises(ValueError):
+        lpar.PartitionMemoryConfiguration.bld(None, "lots")
+
+
+def test_w3_memory_ame_of_a_capture(lpar_feed):
+    mem = lpar_feed[0].mem_config
+    assert mem.exp_factor == float(mem._get_val_str("ExpansionFactor") or 0)
+    assert mem.ame_enabled is (
+        mem._get_val_str("MemoryExpansionEnabled") == "true")
