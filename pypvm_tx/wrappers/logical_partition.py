@@ -65,6 +65,8 @@ LPAR_CHILD_ORDER = PARTITION_CHILD_ORDER_HEAD + (
     "VirtualSerialNumber", "KeyStoreSize", "PartitionNVRAM", "Uptime",
     "MigrationState", "RemoteRestartState", "PowerManagementMode",
     "VirtualFibreChannelClientAdapters", "VirtualSCSIClientAdapters",
+    "IsRestrictedIOPartition", "StorageDeviceUniqueDeviceID",
+    "DesignatedIPLSource", "DedicatedVirtualNICs", "BootListInformation",
 )
 
 #: Children of ``PartitionCapabilities`` in schema order.
@@ -175,6 +177,18 @@ class BootMode:
     DEFAULT = "Default"
     UNKNOWN = "Unknown"
     ALL_VALUES = (NORM, SMS, DD, DS, OF, PBL, UNAVAILABLE, DEFAULT, UNKNOWN)
+
+
+class IPLSrc:
+    """Values of ``DesignatedIPLSource``: the IBM i partition's initial
+    program load source."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+    UNKNOWN = "Unknown"
+    ALL_VALUES = (A, B, C, D, UNKNOWN)
 
 
 class KeylockPos:
@@ -583,6 +597,11 @@ class BasePartition(ewrap.EntryWrapper):
 class LPAR(BasePartition):
     """A logical partition (``LogicalPartition``)."""
 
+    desig_ipl_src = Field("DesignatedIPLSource", settable=True,
+                          coerce=_one_of("IPLSrc", IPLSrc.ALL_VALUES),
+                          doc="An IBM i partition's IPL source, an "
+                              ":class:`IPLSrc` value; any other value set "
+                              "raises ValueError.")
     srr_enabled = Field("SimplifiedRemoteRestartCapable", bool,
                         settable=True, default=False,
                         doc="Whether the partition can be restarted on "

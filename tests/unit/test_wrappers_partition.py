@@ -540,3 +540,16 @@ def test_w3_memory_ame_of_a_capture(lpar_feed):
     assert mem.exp_factor == float(mem._get_val_str("ExpansionFactor") or 0)
     assert mem.ame_enabled is (
         mem._get_val_str("MemoryExpansionEnabled") == "true")
+
+
+def test_w3_ibmi_ipl_source(lpars):
+    """W3 rev 2: LPAR.desig_ipl_src reads and sets DesignatedIPLSource,
+    added at the end of the LPAR's schema order; other values refused."""
+    w = lpars[0]
+    assert w.desig_ipl_src is None
+    w.desig_ipl_src = lpar.IPLSrc.C
+    assert child_names(w.element)[-1] == "DesignatedIPLSource"
+    assert w.desig_ipl_src == "c"
+    with pytest.raises(ValueError, match="IPLSrc"):
+        w.desig_ipl_src = "q"
+    assert w.desig_ipl_src == "c"
