@@ -35,6 +35,7 @@ from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers.base import new_element, sub_element
 from pypvm_tx.wrappers.config import SeededElemList
 from pypvm_tx.wrappers.fields import Field
+from pypvm_tx.wrappers.io_config import IOAdapter
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
 VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
@@ -68,6 +69,8 @@ _SEA_IP = ("SharedEthernetAdapters/SharedEthernetAdapter/IPInterface/"
            "IPAddress")
 _FREE_ETH_IP = ("FreeEthenetBackingDevicesForSEA/IOAdapterChoice/"
                 "EthernetBackingDevice/IPInterface/IPAddress")
+#: The adapters free for link aggregation.
+_LNAGG_ADPTS = "FreeIOAdaptersForLinkAggregation/IOAdapterChoice/IOAdapter"
 #: The client WWPNs of its VFC mappings.
 _VFC_CLIENT_WWPNS = ("VirtualFibreChannelMappings/"
                      "VirtualFibreChannelMapping/ClientAdapter/WWPNs")
@@ -599,6 +602,12 @@ class VIOS(lpar.BasePartition):
                 if text and text not in found:
                     found.append(text)
         return tuple(found)
+
+    @property
+    def io_adpts_for_link_agg(self) -> Tuple[IOAdapter, ...]:
+        """The physical adapters free for a link aggregation
+        (``ViosNetwork`` group), read-only."""
+        return tuple(IOAdapter(elem) for elem in self._findall(_LNAGG_ADPTS))
 
     def get_pfc_wwpns(self) -> Set[str]:
         """The WWPNs of the VIOS's physical Fibre Channel ports."""

@@ -370,3 +370,16 @@ def test_w3_vios_helpers_on_a_vios_read_without_groups(v):
 def test_w3_vstorage_mapping_is_the_mappings_base():
     assert issubclass(vios.VSCSIMapping, vios.VStorageMapping)
     assert issubclass(vios.VFCMapping, vios.VStorageMapping)
+
+
+def test_w3_vios_adapters_free_for_link_aggregation(v):
+    """W3 rev 2: io_adpts_for_link_agg wraps each free adapter choice."""
+    adapters = v.io_adpts_for_link_agg
+    assert len(adapters) == 3
+    first = adapters[0]
+    assert (first.id, first.dev_name, first.dev_type, first.udid) == (
+        "1", "ent3", "physicalEthernetAdpter", "13U78AB.001.WZSJBM3-P1-C7-T4")
+    assert first.drc_name == first.phys_loc_code == "U78AB.001.WZSJBM3-P1-C7-T4"
+    holder = v._find("FreeIOAdaptersForLinkAggregation")
+    holder.getparent().remove(holder)
+    assert v.io_adpts_for_link_agg == ()
