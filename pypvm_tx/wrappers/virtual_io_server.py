@@ -197,6 +197,10 @@ class VStorageMapping(ewrap.ElementWrapper):
             ewrap.insert_in_order(self.element, element, self.child_order)
 
     def _client_lpar_href(self, href: str) -> None:
+        if not isinstance(href, str):
+            # e.g. a mocked adapter whose build_href was not configured
+            raise TypeError(_("The client LPAR link must be a string; the "
+                              "adapter's build_href gave %r.") % (href,))
         link = _plain("AssociatedLogicalPartition")
         link.set("href", href)
         link.set("rel", "related")

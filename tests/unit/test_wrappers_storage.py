@@ -307,3 +307,12 @@ def test_w3_vdisk_type():
     """W3 rev 2: a VDisk reference is a logical volume (vdtype)."""
     disk = stor.VDisk.bld_ref(None, "d1")
     assert disk.vdtype == stor.VDiskType.LV == "LogicalVolume"
+
+
+def test_w3_builders_refuse_a_link_that_is_not_a_string():
+    """W3 rev 2: an adapter whose build_href gives no string (a mock left
+    unconfigured) is refused with a TypeError saying so."""
+    adp = mock.Mock()
+    with pytest.raises(TypeError, match="build_href"):
+        vios.VSCSIMapping.bld(adp, None, LPAR_UUID,
+                              stor.VDisk.bld_ref(adp, "d1"))
