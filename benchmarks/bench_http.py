@@ -59,9 +59,11 @@ def rename(lpar, suffix):
     return True
 
 
-def run_feed_task(adapter, workers, label):
+def run_feed_task(adapter, workers, label, **options):
+    """One W2 FeedTask (``options`` go to FeedTask); its wall time."""
     getter = ewrap.FeedGetter(adapter, LPAR)
-    task = tx.FeedTask("bench_" + label, getter, max_workers=workers)
+    task = tx.FeedTask("bench_" + label, getter, max_workers=workers,
+                       **options)
     task.add_functor_subtask(rename, "-" + label)
     start = time.perf_counter()
     task.execute()

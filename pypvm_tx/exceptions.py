@@ -266,3 +266,9 @@ def _one_line(failure) -> str:
         return text
     exc = getattr(failure, "exception", failure)
     return type(exc).__name__ if exc is not None else _("(no message)")
+
+
+class RecordedError(Error):
+    """The failure of an entry in an earlier execution of a resumable
+    FeedTask, known only by the text that execution recorded
+    (``'<exception type>: <message>'``)."""

@@ -37,18 +37,16 @@ Modules: :mod:`~pypvm_tx.transaction.policy` (TransactionPolicy),
 :mod:`~pypvm_tx.transaction.outcome` (EntryOutcome),
 :mod:`~pypvm_tx.transaction.wrapper_task` (WrapperTask),
 :mod:`~pypvm_tx.transaction.executor` (ContextThreadPoolExecutor),
-:mod:`~pypvm_tx.transaction.fanout` (the parallel phase) and
+:mod:`~pypvm_tx.transaction.fanout` (the parallel phase),
+:mod:`~pypvm_tx.transaction.post_exec` (the post-execute phase),
+:mod:`~pypvm_tx.transaction.run_record` (a resumable run's record) and
 :mod:`~pypvm_tx.transaction.feed_task` (FeedTask).  Every public name is
 importable from here, as ``pypvm_tx.transaction.FeedTask`` and so on.
 """
 
 from pypvm_tx.transaction.entry import entry_transaction
 from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
-from pypvm_tx.transaction.feed_task import (
-                                            WRAPPER_TASK_OUTCOMES,
-                                            WRAPPER_TASK_RETS,
-                                            FeedTask,
-)
+from pypvm_tx.transaction.feed_task import FeedTask
 from pypvm_tx.transaction.outcome import EntryOutcome, OutcomeStatus
 from pypvm_tx.transaction.policy import (
                                             DEFAULT_DELAY,
@@ -56,6 +54,10 @@ from pypvm_tx.transaction.policy import (
                                             FAST,
                                             PEER_DEFAULT,
                                             TransactionPolicy,
+)
+from pypvm_tx.transaction.post_exec import (
+                                            WRAPPER_TASK_OUTCOMES,
+                                            WRAPPER_TASK_RETS,
 )
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _FunctorSubtask
 from pypvm_tx.transaction.wrapper_task import WrapperTask

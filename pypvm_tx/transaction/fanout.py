@@ -9,10 +9,14 @@ from taskflow.types import failure as tf_failure
 
 from pypvm_tx.i18n import _
 from pypvm_tx.transaction.entry import _transact
+from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.subtask import _SubtaskRun
 
 LOG = logging.getLogger(__name__)
+
+#: Statuses of entries that are not run again when a run resumes.
+_DONE = (EntryOutcome.UPDATED, EntryOutcome.UNCHANGED)
 
 
 class _FanOut:
@@ -28,11 +32,17 @@ class _FanOut:
     Finished entries are recorded, and ``progress`` is called, under one
     lock: the callback is never called twice at once, and ``done`` grows
     by one with each call, in the order of the calls.
+
+    With a ``record`` (a resumable run), each finished entry's outcome is
+    handed to it as well; :meth:`restore` takes the entries an earlier
+    execution recorded as done instead of running them.
     """
 
-    def __init__(self, units, policy, update_timeout, fail_fast, progress):
+    def __init__(self, units, policy, update_timeout, fail_fast, progress,
+                 record=None):
         self.units = units
         self.total = len(units)
+        self.record = record
         self.policy = policy
         self.update_timeout = update_timeout
         self.fail_fast = fail_fast
@@ -45,6 +55,20 @@ class _FanOut:
         self.outcomes: Dict[str, EntryOutcome] = {}
         self.rets: Dict[str, dict] = {}
         self.failures: List[Tuple[str, tf_failure.Failure]] = []
+
+    def run(self, workers: int) -> None:
+        """Run the entries on ``workers`` threads of a pool of this run's
+        own, shut down before returning (also on an interrupt)."""
+        pool = ContextThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(self.work) for _ in range(workers)]
+            for future in futures:
+                future.result()
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def work(self):
         """Run entries until none are left or the fan-out is stopped."""
@@ -60,6 +84,25 @@ class _FanOut:
         with self._mutex:
             self.stopped = True
 
+    def restore(self, recorded):
+        """Take the entries an earlier execution recorded as updated or
+        unchanged as done (each reported to ``progress``); return the
+        units left to run."""
+        pending = []
+        for unit in self.units:
+            uuid, wrapper = unit[0], unit[1]
+            earlier = recorded.get(uuid)
+            if earlier is None or earlier.status not in _DONE:
+                pending.append(unit)
+                continue
+            outcome = EntryOutcome(uuid, earlier.status,
+                                   retries=earlier.retries, wrapper=wrapper)
+            rets = dict(earlier.provides)
+            rets["wrapper"] = wrapper
+            self._finish(outcome, rets, restored=True)
+        self._next = iter(pending)
+        return pending
+
     def skip_the_rest(self):
         """Give every entry that never started a ``'skipped'`` outcome."""
         for uuid, wrapper, _subtasks, _task in self.units:
@@ -67,8 +110,13 @@ class _FanOut:
                 self._finish(EntryOutcome(uuid, EntryOutcome.SKIPPED,
                                           wrapper=wrapper), None)
 
-    def _finish(self, outcome, rets):
+    def _finish(self, outcome, rets, restored=False):
         """Record a finished entry and report it, one entry at a time."""
+        if (self.record is not None and not restored
+                and outcome.status != EntryOutcome.SKIPPED):
+            provides = {key: value for key, value in (rets or {}).items()
+                        if key != "wrapper"}
+            self.record.record(outcome, provides)
         with self._finish_lock:
             self.done += 1
             self.outcomes[outcome.uuid] = outcome

@@ -6,42 +6,32 @@ from typing import (Any, Callable, Dict, List, Optional, Set, Tuple, Union,
                     cast)
 
 from oslo_log import log as logging
-from taskflow import engines as tf_engines
 from taskflow import exceptions as tf_exc
 from taskflow import flow as tf_flow
 from taskflow import task as tf_task
-from taskflow.patterns import linear_flow as tf_lf
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.i18n import _
-from pypvm_tx.transaction.executor import ContextThreadPoolExecutor
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
 from pypvm_tx.transaction.policy import TransactionPolicy, _policy
+from pypvm_tx.transaction.post_exec import (  # noqa: F401 - re-exported
+                                            WRAPPER_TASK_OUTCOMES,
+                                            WRAPPER_TASK_RETS, atom_names,
+                                            run_post_exec)
 from pypvm_tx.transaction.protocols import (FeedGetterLike, is_feed_getter,
                                             is_wrapper, type_name)
+from pypvm_tx.transaction.run_record import (Persistence, RunRecord,
+                                             check_run, open_run,
+                                             recorded_result)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 
 LOG = logging.getLogger(__name__)
 
 
-#: Store names the post-execute tasks of a FeedTask may require.
-WRAPPER_TASK_RETS = "wrapper_task_rets"
-WRAPPER_TASK_OUTCOMES = "wrapper_task_outcomes"
-
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
-
-
-def _atom_names(item) -> List[str]:
-    """Names of every task in ``item`` (a task, or a flow, recursively)."""
-    if isinstance(item, tf_flow.Flow):
-        names = []
-        for node, _meta in item.iter_nodes():
-            names.extend(_atom_names(node))
-        return names
-    return [item.name]
 
 
 def _checked_feed_list(name: str, feed) -> list:
@@ -94,7 +84,8 @@ class FeedTask(tf_task.Task):
         every post-execute task.
     :param progress: ``progress(outcome, done, total)``, called once per
         entry as it finishes, from the worker thread that ran it (skipped
-        entries: from the thread that called ``execute()``), never two
+        entries, and entries a resumed run takes from its record: from the
+        thread that called ``execute()``), never two
         calls at once: ``done`` is 1, 2, ... ``total`` in the order of the
         calls, so ``progress=print`` prints whole lines.  A slow callback
         holds up the workers as they finish entries; an exception from it
@@ -104,12 +95,18 @@ class FeedTask(tf_task.Task):
         Cannot be combined with ``continue_on_error``.
     :param policy, lock_provider, tries, delay_func, deadline: each entry's
         transaction options, as for :func:`entry_transaction`.
+    :param persistence, run_id: record the run, named ``run_id``, in a
+        TaskFlow persistence backend or its URL (``sqlite:///path.db``,
+        ``memory://``, ``dir:///path`` ...); ``execute()`` again with the
+        same two, in any process, runs only the entries not recorded as
+        updated or unchanged (see "Resuming a run" in the guide).
     :raises FeedTaskEmptyFeed: ``feed_or_getter`` is an empty list.
     :raises ValueError: ``feed_or_getter`` is of another kind or the list
         holds something other than EntryWrappers, ``max_workers`` is not
         a positive integer, or both ``fail_fast`` and ``continue_on_error``
         are set.
-    :raises TypeError: ``progress`` is not callable.
+    :raises TypeError: ``progress`` is not callable, or ``persistence``
+        or ``run_id`` is of a wrong type (ValueError: only one given).
 
     :ivar outcomes: after ``execute()``, ``{uuid: EntryOutcome}`` for every
         entry, in feed order.
@@ -126,8 +123,11 @@ class FeedTask(tf_task.Task):
                  tries: Optional[int] = None,
                  delay_func: Optional[Callable] = None,
                  deadline: Optional[float] = None,
-                 fail_fast: bool = False):
+                 fail_fast: bool = False,
+                 persistence: Persistence = None,
+                 run_id: Optional[str] = None):
         super().__init__(name)
+        check_run(name, persistence, run_id)
         if fail_fast and continue_on_error:
             raise ValueError(_(
                 "FeedTask %s: fail_fast (stop at the first failure) and "
@@ -155,6 +155,8 @@ class FeedTask(tf_task.Task):
         self.continue_on_error = continue_on_error
         self.fail_fast = fail_fast
         self.progress = progress
+        self.persistence = persistence
+        self.run_id = run_id
         self._policy = _policy("FeedTask", policy, tries, delay_func,
                                deadline, lock_provider)
         self._lock = threading.RLock()
@@ -292,7 +294,7 @@ class FeedTask(tf_task.Task):
                 raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
                                   "TaskFlow tasks or flows; got %(type)s.") % {
                     "name": self.name, "type": type(item).__name__})
-            names.extend(_atom_names(item))
+            names.extend(atom_names(item))
         with self._lock:
             if self._phase == _POST_EXEC:
                 raise RuntimeError(_(
@@ -334,24 +336,50 @@ class FeedTask(tf_task.Task):
                 return None
             self._phase = _PARALLEL
         try:
-            return self._execute(has_subtasks)
+            if self.persistence is None:
+                return self._execute(has_subtasks, None)
+            return self._execute_recorded(has_subtasks)
         finally:
             with self._lock:
                 self._phase = _IDLE
 
-    def _execute(self, has_subtasks):
+    def _execute_recorded(self, has_subtasks):
+        """:meth:`_execute` on the run's record: a finished run's recorded
+        result, else the entries not yet done."""
+        assert self.run_id is not None  # checked with persistence
+        run = open_run(self.persistence, self.run_id, self.name)
+        try:
+            finished = run.finished()
+            if finished is not None:
+                LOG.info(_("FeedTask %(name)s: run %(run)s has finished; "
+                           "returning its recorded result."),
+                         {"name": self.name, "run": self.run_id})
+                self.outcomes, rets, post = recorded_result(finished)
+                return dict(post, **{WRAPPER_TASK_RETS: rets})
+            return self._execute(has_subtasks, run)
+        finally:
+            run.close()
+
+    def _execute(self, has_subtasks, run: Optional[RunRecord]):
         self.outcomes = {}
         fanout = None
         if has_subtasks:
-            fanout = self._fan_out()
+            fanout = self._fan_out(run)
             self.outcomes = fanout.outcomes
         rets = {WRAPPER_TASK_RETS: fanout.rets if fanout else {}}
         with self._lock:
             self._phase = _POST_EXEC
             post_exec = list(self._post_exec)
         if fanout is not None and fanout.failures:
-            return self._after_failures(fanout, rets, post_exec)
-        return self._run_post_exec(rets, [item for item, _f in post_exec])
+            result = self._after_failures(fanout, rets, post_exec, run)
+        else:
+            result = self._run_post_exec(
+                rets, [item for item, _f in post_exec], run)
+        if run is not None:
+            run.finish(list(self.outcomes), {
+                key: value for key, value in (result or {}).items()
+                if key != WRAPPER_TASK_RETS})
+        return result
 
     def _units(self):
         """One ``(uuid, wrapper, subtasks, task)`` per entry, in feed order."""
@@ -365,21 +393,16 @@ class FeedTask(tf_task.Task):
             return [(uuid, feed[index], subtasks, None)
                     for index, uuid in enumerate(uuids)]
 
-    def _fan_out(self) -> _FanOut:
+    def _fan_out(self, run: Optional[RunRecord]) -> _FanOut:
         units = self._units()
         fanout = _FanOut(units, self._policy, self.update_timeout,
-                         self.fail_fast, self.progress)
-        workers = min(self.max_workers, len(units))
-        pool = ContextThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(fanout.work) for _ in range(workers)]
-            for future in futures:
-                future.result()
-        except BaseException:
-            fanout.stop()
-            raise
-        finally:
-            pool.shutdown(wait=True)
+                         self.fail_fast, self.progress, record=run)
+        pending = units
+        if run is not None:
+            pending = fanout.restore(run.recorded())
+        workers = min(self.max_workers, len(pending))
+        if workers:
+            fanout.run(workers)
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
@@ -404,13 +427,14 @@ class FeedTask(tf_task.Task):
                              and outcome.wrapper is not None else wrapper)
             self._feed = final
 
-    def _after_failures(self, fanout, rets, post_exec):
+    def _after_failures(self, fanout, rets, post_exec, run):
         if self.continue_on_error:
             for uuid, failure in fanout.failures:
                 LOG.warning(_("FeedTask %(name)s: entry %(uuid)s failed: "
                               "%(exc)s"), {"name": self.name, "uuid": uuid,
                                            "exc": failure.exception_str})
-            return self._run_post_exec(rets, [item for item, _f in post_exec])
+            return self._run_post_exec(
+                rets, [item for item, _f in post_exec], run)
         on_failure = [item for item, run in post_exec if run]
         if on_failure:
             try:
@@ -440,23 +464,5 @@ class FeedTask(tf_task.Task):
         return pvmex.MultipleExceptionsInFeedTask(self.name, wrapped,
                                                   outcomes=outcomes)
 
-    def _run_post_exec(self, rets, items):
-        if not items:
-            return rets
-        flow = tf_lf.Flow("%s_post_execs" % self.name)
-        flow.add(*items)
-        store = dict(rets)
-        store[WRAPPER_TASK_OUTCOMES] = self.outcomes
-        engine = tf_engines.load(flow, store=store)
-        try:
-            engine.run()
-        except tf_exc.WrappedFailure as wrapped:
-            LOG.error(_("FeedTask %s: several post-execute tasks failed; "
-                        "each is logged below."), self.name)
-            for failure in wrapped:
-                LOG.error(failure.pformat(traceback=True))
-            raise pvmex.MultipleExceptionsInFeedTask(
-                self.name, wrapped, outcomes=self.outcomes) from None
-        results = engine.storage.fetch_all()
-        results.pop(WRAPPER_TASK_OUTCOMES, None)
-        return results
+    def _run_post_exec(self, rets, items, run: Optional[RunRecord] = None):
+        return run_post_exec(self.name, rets, self.outcomes, items, run)

@@ -295,6 +295,30 @@ def test_e1_http_control_path(emulator):
         ctl._call("POST", "no-such-action", {})
 
 
+def test_e1_updates_counted_per_object(emulator, adapter):
+    """E1 (issue 10 scope 5): the emulator counts the POSTs it stored per
+    object; a 412, an out-of-band change and a GET are not counted, and a
+    reset clears the counts (in Python and over the control path)."""
+    from pypvm_tx.wrappers.logical_partition import LPAR
+    ctl = EmulatorControl(emulator.url)
+    first, second = emulator.uuids()[:2]
+    lpar = LPAR.get(adapter, first)
+    lpar.name = "one"
+    lpar = lpar.update()
+    lpar.name = "two"
+    lpar.update()
+    emulator.change(second, "PartitionName", "oob")
+    stale = LPAR.get(adapter, second)
+    emulator.change(second)
+    stale.name = "refused"
+    with pytest.raises(pvmex.HttpError):
+        stale.update()
+    assert emulator.updates() == {first: 2}
+    assert ctl.updates() == {first: 2}
+    ctl.reset_counters()
+    assert emulator.updates() == {} == ctl.updates()
+
+
 def test_e1_one_write_per_response_with_nodelay(emulator, monkeypatch):
     """E1: each response leaves in one write (headers and body together)
     on a TCP_NODELAY socket."""

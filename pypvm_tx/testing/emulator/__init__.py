@@ -56,11 +56,13 @@ so a client sees the latency it asked for, not latency plus emulator
 overhead), :meth:`~Emulator.inject_fault`
 (status, dropped connection, slow response; at a rate, seeded,
 optionally only for some methods / object types), :meth:`~Emulator.expire_sessions`,
-:meth:`~Emulator.counters`.  Over HTTP, without a session token, under
+:meth:`~Emulator.counters`, :meth:`~Emulator.updates` (POSTs stored per
+object).  Over HTTP, without a session token, under
 ``/emulator/`` (JSON in and out; :class:`EmulatorControl` is a client)::
 
     GET    /emulator/counters              counters (see Emulator.counters)
-    POST   /emulator/counters/reset
+    POST   /emulator/counters/reset        (the updates too)
+    GET    /emulator/updates               {uuid: POSTs stored on it}
     POST   /emulator/seed                  {"lpars": N, "vioses": M, "seed": S}
     GET    /emulator/entries?type=T        [{"uuid", "type", "name", "version", "etag"}]
     GET    /emulator/entries/<uuid>?path=P {"uuid", ..., "value": text of P}

@@ -58,6 +58,10 @@ def counters(call: ControlCall):
     return call.emulator.counters()
 
 
+def updates(call: ControlCall):
+    return call.emulator.updates()
+
+
 def reset_counters(call: ControlCall):
     call.emulator.reset_counters()
     return {}
@@ -120,6 +124,7 @@ def expire_sessions(call: ControlCall):
 CONTROL_ROUTES = RouteTable([
     ("GET", "counters", counters),
     ("POST", "counters/reset", reset_counters),
+    ("GET", "updates", updates),
     ("POST", "seed", seed),
     ("GET", "entries", entries),
     ("GET", "entries/(?P<uuid>.*)", entry),
@@ -151,6 +156,10 @@ class EmulatorControl:
 
     def counters(self) -> Dict:
         return self._call("GET", "counters")
+
+    def updates(self) -> Dict[str, int]:
+        """``{uuid: POSTs stored on that object}`` since the last reset."""
+        return self._call("GET", "updates")
 
     def reset_counters(self):
         return self._call("POST", "counters/reset", {})

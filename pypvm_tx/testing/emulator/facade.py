@@ -295,6 +295,11 @@ class Emulator:
                    and (schema_type is None or t == schema_type)
                    and (status is None or s == status))
 
+    def updates(self) -> Dict[str, int]:
+        """``{uuid: POSTs stored on that object}`` since the last reset
+        (accepted POSTs only: a 412 or a fault stores nothing)."""
+        return self._traffic.updates()
+
     @property
     def connections_opened(self) -> int:
         return self._traffic.opened

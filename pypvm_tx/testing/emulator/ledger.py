@@ -68,11 +68,13 @@ class Sessions:
 
 
 class Traffic:
-    """Request counts by (method, type, status) and the connections."""
+    """Request counts by (method, type, status), updates stored per
+    object, and the connections."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._counts = collections.Counter()
+        self._updates: Counter[str] = collections.Counter()
         self.opened = 0
         self._open = set()
 
@@ -80,13 +82,23 @@ class Traffic:
         with self._lock:
             self._counts[(method, schema_type, status)] += 1
 
+    def record_update(self, uuid: str):
+        """One POST stored on object ``uuid``."""
+        with self._lock:
+            self._updates[uuid] += 1
+
     def counts(self) -> Dict:
         with self._lock:
             return dict(self._counts)
 
+    def updates(self) -> Dict[str, int]:
+        with self._lock:
+            return dict(self._updates)
+
     def reset(self):
         with self._lock:
             self._counts.clear()
+            self._updates.clear()
             self.opened = 0
 
     def connection_opened(self, conn, stopping: threading.Event):

@@ -286,6 +286,7 @@ def update(request: RestRequest) -> Reply:
         body = b""  # stored as completed, not as sent
     request.store.replace(obj, element, obj.shown_groups(request.requested),
                           body)
+    request.emulator._traffic.record_update(obj.uuid)
     return _entry_reply(request, obj)
 
 
