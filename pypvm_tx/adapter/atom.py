@@ -53,6 +53,18 @@ def _object_element(entry: etree._Element) -> Optional[etree._Element]:
     return next(content.iterchildren(etree.Element), None)
 
 
+def _has_text(obj: Optional[etree._Element], parts: List[str],
+              text: str) -> bool:
+    """Whether an element at path ``parts`` below ``obj`` (in ``obj``'s
+    namespace) has the stripped text ``text``."""
+    if obj is None:
+        return False
+    ns = etree.QName(obj).namespace
+    prefix = "{%s}" % ns if ns else ""
+    path = "/".join(prefix + part for part in parts)
+    return any(_text(found) == text for found in obj.iterfind(path))
+
+
 class Entry:
     """One Atom ``<entry>``: its identity, SELF link, etag and content.
 
@@ -99,6 +111,29 @@ class Feed:
         self.entries: List[Entry] = [
             Entry(entry, adapter=adapter)
             for entry in element.iterchildren(_TAG_ENTRY)]
+
+    def findentries(self, subelem: str, text: str) -> List[Entry]:
+        """The entries whose object has a property ``subelem`` reading
+        ``text``, in feed order (an empty list when none does).
+
+        This is how a test or a script picks entries out of a captured
+        feed by a property value, e.g. ``findentries("PartitionName",
+        "lpar1")``.
+
+        :param subelem: a child element of the entry's object, by local
+            name, or a ``/``-separated path of them (``"A/B"``); each part
+            is taken in the object element's own namespace.
+        :param text: the text to match, compared with the element's text
+            stripped of surrounding white space.
+        :raises ValueError: ``subelem`` is empty or has an empty part.
+        """
+        parts = subelem.split("/") if subelem else [""]
+        if not all(parts):
+            raise ValueError(
+                _("findentries needs a property name or path of names; got "
+                  "%r.") % subelem)
+        return [entry for entry in self.entries
+                if _has_text(entry.content, parts, text)]
 
 
 class AtomBody(NamedTuple):

@@ -158,6 +158,24 @@ class Adapter:
         """See :func:`build_path`."""
         return build_path(*args, **kwargs)
 
+    def build_href(self, root_type: str, root_id: Optional[str] = None,
+                   child_type: Optional[str] = None,
+                   child_id: Optional[str] = None,
+                   suffix_type: Optional[str] = None,
+                   suffix_parm: Optional[str] = None,
+                   detail: Optional[str] = None, xag: Xag = None,
+                   service: str = c.SERVICE_UOM) -> str:
+        """The absolute href (``https://host:port/rest/api/...``) of an
+        object, a feed or a child of one on this adapter's server, such
+        as a link one object carries to another.
+
+        The arguments are :func:`build_path`'s (``service`` last, as
+        pypowervm's); ``xag=[]`` gives an href without ``group=``.
+        """
+        return self.session.dest + build_path(
+            service, root_type, root_id, child_type, child_id, suffix_type,
+            suffix_parm, detail, xag=xag)
+
     def _request(self, method, path, body=None, headers=None, timeout=-1,
                  helpers: Helpers = None):
         """:meth:`_send` inside the helpers (this call's, else the

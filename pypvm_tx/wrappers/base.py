@@ -300,6 +300,15 @@ class WrapperElemList:
     def __contains__(self, item) -> bool:
         return any(item == wrapper for wrapper in self)
 
+    def __eq__(self, other):
+        """Equal to a list, tuple or live list of equal wrappers, in the
+        same order (so ``io_slots == []`` reads as it looks)."""
+        if isinstance(other, (WrapperElemList, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a mutable view
+
     def __repr__(self):
         return repr(list(self))
 

@@ -14,15 +14,21 @@ the server's schema order puts it; the server rejects out-of-order
 elements.  Elements this module knows nothing about are never touched.
 """
 
-from typing import Callable, Optional, Sequence, Type, TypeVar
+from typing import Any, Callable, Optional, Sequence
 
-from lxml import etree
 
 from pypvm_tx import const as c
 from pypvm_tx.i18n import _
-from pypvm_tx.wrappers import base
 from pypvm_tx.wrappers import entry_wrapper as ewrap
+from pypvm_tx.wrappers.base import new_element
+from pypvm_tx.wrappers.config import ConfigElement
 from pypvm_tx.wrappers.fields import Field
+# The I/O configuration's wrappers are partition parts too (the peer's
+# base_partition module has them), so they are reachable from here.
+from pypvm_tx.wrappers.io_config import (IOAdapter, IOSlot,  # noqa: F401
+                                         PartitionIOConfiguration,
+                                         PhysFCAdapter)
+from pypvm_tx.wrappers.storage import PhysFCPort  # noqa: F401
 
 # -- schema orders (taken from real HMC / NovaLink responses) -------------
 
@@ -51,14 +57,27 @@ LPAR_CHILD_ORDER = PARTITION_CHILD_ORDER_HEAD + (
     "ClientNetworkAdapters", "HostEthernetAdapterLogicalPort",
     "HostEthernetAdapterLogicalPorts", "MACAddressPrefix",
     "IsServicePartition", "ReferenceCode", "ReferenceCodeFull",
-    "IsManagementPartition", "BootMode", "PendingSecureBoot",
+    "IsManagementPartition", "BootMode", "DisableSecureBoot",
+    "PendingSecureBoot",
     "CurrentSecureBoot", "AssociatedPersistentMemoryConfiguration",
     "RemoteRestartCapable", "SimplifiedRemoteRestartCapable",
     "HasDedicatedProcessorsForMigration", "SuspendCapable",
     "VirtualSerialNumber", "KeyStoreSize", "PartitionNVRAM", "Uptime",
     "MigrationState", "RemoteRestartState", "PowerManagementMode",
     "VirtualFibreChannelClientAdapters", "VirtualSCSIClientAdapters",
+    "IsRestrictedIOPartition", "StorageDeviceUniqueDeviceID",
+    "DesignatedIPLSource", "DedicatedVirtualNICs", "BootListInformation",
 )
+
+#: Children of ``PartitionCapabilities`` in schema order.
+CAP_CHILD_ORDER = (
+    "Metadata", "DynamicLogicalPartitionIOCapable",
+    "DynamicLogicalPartitionMemoryCapable",
+    "DynamicLogicalPartitionProcessorCapable",
+)
+
+#: Where a partition's persistent-memory volume counts are.
+_PMEM = "AssociatedPersistentMemoryConfiguration/"
 
 #: Children of ``PartitionMemoryConfiguration`` in schema order.
 MEM_CHILD_ORDER = (
@@ -145,62 +164,87 @@ class SharingMode:
     KEEP_IDLE_PROCS = "keep idle procs"
 
 
+class BootMode:
+    """Values of ``BootMode``: how the partition's firmware boots it."""
+
+    NORM = "Normal"
+    SMS = "System_Management_Services"
+    DD = "Diagnostic_With_Default_Boot_List"
+    DS = "Diagnostic_With_Stored_Boot_List"
+    OF = "Open_Firmware"
+    PBL = "Petitboot"
+    UNAVAILABLE = "Unavailable"
+    DEFAULT = "Default"
+    UNKNOWN = "Unknown"
+    ALL_VALUES = (NORM, SMS, DD, DS, OF, PBL, UNAVAILABLE, DEFAULT, UNKNOWN)
+
+
+class IPLSrc:
+    """Values of ``DesignatedIPLSource``: the IBM i partition's initial
+    program load source."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+    UNKNOWN = "Unknown"
+    ALL_VALUES = (A, B, C, D, UNKNOWN)
+
+
+class KeylockPos:
+    """Values of ``KeylockPosition``: the partition's virtual key switch."""
+
+    MANUAL = "manual"
+    NORMAL = "normal"
+    UNKNOWN = "unknown"
+    ALL_VALUES = (MANUAL, NORMAL, UNKNOWN)
+
+
+def _one_of(what: str, allowed: Sequence[str]) -> Callable[[str], str]:
+    """A Field coercion refusing a value not in ``allowed``."""
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(_("Invalid %(what)s %(value)r; expected one of "
+                               "%(allowed)s.") % {
+                "what": what, "value": value,
+                "allowed": ", ".join(allowed)})
+        return value
+    return check
+
+
+def _on_off(value) -> str:
+    """``CurrentProfileSync`` text for a bool (``On``/``Off``), or the
+    text itself when given as ``"On"``/``"Off"``."""
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    if value in ("On", "Off"):
+        return value
+    raise ValueError(_("profile_sync takes True, False, 'On' or 'Off'; got "
+                       "%r.") % (value,))
+
+
 def _units(value: float) -> str:
     """Processing units as the server writes them (at most 2 decimals)."""
     return "%s" % round(float(value), 2)
 
 
-# -- element wrappers that may not exist yet --------------------------------
+@ewrap.ElementWrapper.pvm_type("PartitionCapabilities",
+                               child_order=CAP_CHILD_ORDER)
+class PartitionCapabilities(ConfigElement):
+    """What can be changed while the partition runs (dynamic LPAR), as
+    the server reports it; read-only, each False when not reported."""
 
-
-_Config = TypeVar("_Config", bound="ConfigElement")
-
-
-class ConfigElement(ewrap.ElementWrapper):
-    """A configuration sub-element that is created on first write.
-
-    Reading from a configuration the server did not send gives what each
-    value reads when absent (``None``, or ``0`` / ``False`` where a field
-    says so).  The first value set on it inserts the element into
-    its parent in schema order (and the parent into its own parent, if
-    that was missing too), so the object written back stays valid.
-    """
-
-    def __init__(self, element: etree._Element,
-                 attach: Optional[Callable[[], None]] = None):
-        super().__init__(element)
-        self._attach = attach
-
-    @classmethod
-    def _of(cls: Type[_Config], parent: ewrap.Wrapper, order: Sequence[str],
-            ensure_parent: Optional[Callable[[], None]] = None
-            ) -> _Config:
-        """The ``cls`` child of ``parent``: wrapped if present, else a new
-        element inserted (by ``order``) the first time a value is set."""
-        elem = parent.element.find("{%s}%s" % (cls.schema_ns, cls.schema_type))
-        if elem is not None:
-            return cls(elem)
-        new = base.new_element(cls.schema_type, cls.schema_ns, metadata=True)
-
-        def attach():
-            if ensure_parent is not None:
-                ensure_parent()
-            if new.getparent() is None:
-                base.insert_in_order(parent.element, new, order)
-        return cls(new, attach=attach)
-
-    @property
-    def is_present(self) -> bool:
-        """Whether the element is (now) part of the object's XML."""
-        return self._attach is None or self.element.getparent() is not None
-
-    def _ensure_attached(self) -> None:
-        if self._attach is not None:
-            self._attach()
-
-    def _set_val(self, path, value, child_orders=None):
-        self._ensure_attached()
-        return super()._set_val(path, value, child_orders=child_orders)
+    io_dlpar = Field("DynamicLogicalPartitionIOCapable", bool, default=False,
+                     doc="Whether I/O can be added or removed while the "
+                         "partition runs.")
+    mem_dlpar = Field("DynamicLogicalPartitionMemoryCapable", bool,
+                      default=False,
+                      doc="Whether memory can be changed while the "
+                          "partition runs.")
+    proc_dlpar = Field("DynamicLogicalPartitionProcessorCapable", bool,
+                       default=False,
+                       doc="Whether processors can be changed while the "
+                           "partition runs.")
 
 
 @ewrap.ElementWrapper.pvm_type("PartitionMemoryConfiguration",
@@ -220,6 +264,30 @@ class PartitionMemoryConfiguration(ConfigElement):
     current = Field("CurrentMemory", int,
                     doc="The memory the running partition has now "
                         "(read-only).")
+    exp_factor = Field("ExpansionFactor", float, settable=True, default=0,
+                       coerce=_units,
+                       doc="The Active Memory Expansion factor: the "
+                           "memory the partition's OS sees is this many "
+                           "times its real memory (0, off, when absent).")
+    ame_enabled = Field("MemoryExpansionEnabled", bool, default=False,
+                        doc="Whether Active Memory Expansion is on (False "
+                            "when absent).")
+
+    @classmethod
+    def bld(cls, adapter: Any, mem: int, min_mem: Optional[int] = None,
+            max_mem: Optional[int] = None) -> "PartitionMemoryConfiguration":
+        """A new memory configuration of ``mem`` MB desired, for a
+        partition being built; ``min_mem`` and ``max_mem`` default to
+        ``mem``.
+
+        :param adapter: accepted for call compatibility; not used.
+        """
+        cfg = cls(new_element(cls.schema_type, cls.schema_ns,
+                              metadata=True))
+        cfg.desired = mem
+        cfg.max = mem if max_mem is None else max_mem
+        cfg.min = mem if min_mem is None else min_mem
+        return cfg
 
 
 @ewrap.ElementWrapper.pvm_type("SharedProcessorConfiguration",
@@ -401,6 +469,110 @@ class BasePartition(ewrap.EntryWrapper):
                           "(``ResourceMonitoringControlState``), one of the "
                           ":class:`RMCState` values.")
 
+    rmc_ip = Field("ResourceMonitoringIPAddress",
+                   doc="The IP address the management console reaches the "
+                       "partition's RMC daemon at.")
+    operating_system = Field("OperatingSystemVersion", default="Unknown",
+                             doc="The operating system's name and version "
+                                 "as the partition reports it "
+                                 "(``'Unknown'`` when not reported).")
+    ref_code = Field("ReferenceCode",
+                     doc="The partition's last reference (progress or "
+                         "error) code.")
+    ref_code_full = Field("ReferenceCodeFull",
+                          doc="The last reference code with its time stamp "
+                              "and details.")
+    uptime = Field("Uptime", int,
+                   doc="Seconds since the partition was started.")
+    avail_priority = Field("AvailabilityPriority", int, settable=True,
+                           default=0,
+                           doc="Priority (0-255) for keeping this partition "
+                               "running when processors fail (0 when "
+                               "absent).")
+    is_service_partition = Field("IsServicePartition", bool, settable=True,
+                                 default=False,
+                                 doc="Whether this is the system's service "
+                                     "partition (False when absent).")
+    keylock_pos = Field("KeylockPosition", settable=True,
+                        coerce=_one_of("KeylockPos", KeylockPos.ALL_VALUES),
+                        doc="The virtual key switch, a :class:`KeylockPos` "
+                            "value; any other value set raises "
+                            "ValueError.")
+    bootmode = Field("BootMode", settable=True,
+                     coerce=_one_of("BootMode", BootMode.ALL_VALUES),
+                     doc="How the partition boots next, a :class:`BootMode` "
+                         "value; any other value set raises ValueError.")
+    disable_secure_boot = Field("DisableSecureBoot", bool, settable=True,
+                                default=False,
+                                doc="Whether secure boot is switched off "
+                                    "(False when absent).")
+    pending_secure_boot = Field("PendingSecureBoot", int, settable=True,
+                                default=0,
+                                doc="The secure-boot level the partition "
+                                    "gets at its next boot (0: off).")
+    current_secure_boot = Field("CurrentSecureBoot", int, default=0,
+                                doc="The secure-boot level in force: 0 off, "
+                                    "1 log only, 2 and up enforced.")
+    allow_perf_data_collection = Field(
+        "AllowPerformanceDataCollection", bool, settable=True, default=False,
+        doc="Whether the partition may collect the system's performance "
+            "data (False when absent).")
+    nvram = Field("PartitionNVRAM", settable=True,
+                  doc="The partition's NVRAM contents, as the server encodes "
+                      "them (sent only when asked for).")
+    pending_proc_compat_mode = Field(
+        "PendingProcessorCompatibilityMode",
+        doc="The processor compatibility mode the partition gets at its "
+            "next start (e.g. ``'POWER8'``).")
+    max_pmem_volumes = Field(_PMEM + "MaximumPersistentMemoryVolumes", int,
+                             doc="Most persistent-memory volumes the "
+                                 "partition may have.")
+    cur_pmem_volumes = Field(_PMEM + "CurrentPersistentMemoryVolumes", int,
+                             doc="Persistent-memory volumes it has now.")
+    max_dram_pmem_volumes = Field(
+        _PMEM + "MaximumDramPersistentMemoryVolumes", int,
+        doc="Most DRAM-backed persistent-memory volumes it may have.")
+    cur_dram_pmem_volumes = Field(
+        _PMEM + "CurrentDramPersistentMemoryVolumes", int,
+        doc="DRAM-backed persistent-memory volumes it has now.")
+
+    @property
+    def profile_sync(self) -> bool:
+        """Whether the partition's profile follows its running
+        configuration (``CurrentProfileSync`` is ``On``).  Set with a bool
+        or with ``'On'`` / ``'Off'``."""
+        return self._get_val_str("CurrentProfileSync", "Off") == "On"
+
+    @profile_sync.setter
+    def profile_sync(self, value) -> None:
+        self._set_val("CurrentProfileSync", _on_off(value))
+
+    @property
+    def proc_compat_mode(self) -> Optional[str]:
+        """The processor compatibility mode in force (e.g. ``'POWER8'``).
+
+        Setting it sets the *pending* mode
+        (``PendingProcessorCompatibilityMode``), which the partition gets
+        at its next start; the mode in force is the server's to change.
+        """
+        return self._get_val_str("CurrentProcessorCompatibilityMode")
+
+    @proc_compat_mode.setter
+    def proc_compat_mode(self, value: str) -> None:
+        self._set_val("PendingProcessorCompatibilityMode", value)
+
+    @property
+    def capabilities(self) -> PartitionCapabilities:
+        """What can change while the partition runs (read as absent when
+        not sent)."""
+        return PartitionCapabilities._of(self, self.child_order)
+
+    @property
+    def io_config(self) -> PartitionIOConfiguration:
+        """The I/O configuration: virtual slot count and physical slots
+        (read as absent when not sent)."""
+        return PartitionIOConfiguration._of(self, self.child_order)
+
     @property
     def mem_config(self) -> PartitionMemoryConfiguration:
         """The memory configuration (read as absent when not sent)."""
@@ -424,3 +596,14 @@ class BasePartition(ewrap.EntryWrapper):
 @ewrap.EntryWrapper.pvm_type(c.LOGICAL_PARTITION, child_order=LPAR_CHILD_ORDER)
 class LPAR(BasePartition):
     """A logical partition (``LogicalPartition``)."""
+
+    desig_ipl_src = Field("DesignatedIPLSource", settable=True,
+                          coerce=_one_of("IPLSrc", IPLSrc.ALL_VALUES),
+                          doc="An IBM i partition's IPL source, an "
+                              ":class:`IPLSrc` value; any other value set "
+                              "raises ValueError.")
+    srr_enabled = Field("SimplifiedRemoteRestartCapable", bool,
+                        settable=True, default=False,
+                        doc="Whether the partition can be restarted on "
+                            "another system when its own fails (simplified "
+                            "remote restart; False when absent).")

@@ -147,6 +147,14 @@ class _Storage(_Built):
     udid = Field("UniqueDeviceID", doc="The device's unique id.")
 
 
+class VDiskType:
+    """Values of ``VirtualDiskType``: what backs a virtual disk."""
+
+    FILE = "File"
+    LV = "LogicalVolume"
+    RBD = "RBD"
+
+
 @ElementWrapper.pvm_type("VirtualDisk", child_order=VDISK_CHILD_ORDER)
 class VDisk(_Storage):
     """A virtual disk: a logical volume of a VIOS volume group."""
@@ -155,6 +163,8 @@ class VDisk(_Storage):
     name = Field("DiskName", settable=True, doc="The disk's name.")
     label = Field("DiskLabel", doc="The disk's label.")
     capacity = Field("DiskCapacity", float, doc="The disk's size in GB.")
+    vdtype = Field("VirtualDiskType",
+                   doc="What backs the disk, a :class:`VDiskType` value.")
 
     @classmethod
     def bld_ref(cls, adapter: Any, name: str) -> "VDisk":
@@ -162,7 +172,7 @@ class VDisk(_Storage):
         ``adapter`` is accepted for call compatibility and not used."""
         disk = cls._new()
         disk.name = _required(name, "VirtualDisk")
-        disk._set_val("VirtualDiskType", "LogicalVolume")
+        disk._set_val("VirtualDiskType", VDiskType.LV)
         return disk
 
 
@@ -177,6 +187,9 @@ class PV(_Storage):
                  doc="The volume's unique device id.")
     capacity = Field("VolumeCapacity", int, doc="The volume's size in MB.")
     state = Field("VolumeState", doc="The volume's state.")
+    description = Field("Description",
+                        doc="The volume's description, e.g. "
+                            "``'SAS Disk Drive'``.")
 
     @classmethod
     def bld(cls, adapter: Any, name: str, udid: Optional[str] = None

@@ -21,24 +21,30 @@ adapter pair) or ``bld_by_id`` (named by the client's short id)::
         VSCSIMapping.bld(adapter, None, lpar_uuid, disk))
 """
 
-from typing import Any, List, Optional, Type
+import re
+from typing import Any, FrozenSet, List, Optional, Set, Tuple, Type
 
 from lxml import etree
 
 from pypvm_tx import const as c
+from pypvm_tx.adapter.paths import build_path
 from pypvm_tx.i18n import _
 from pypvm_tx.wrappers import entry_wrapper as ewrap
 from pypvm_tx.wrappers import logical_partition as lpar
 from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers.base import new_element, sub_element
+from pypvm_tx.wrappers.config import SeededElemList
 from pypvm_tx.wrappers.fields import Field
+from pypvm_tx.wrappers.io_config import IOAdapter
 
 #: Children of ``VirtualIOServer`` in schema order (from real captures).
 VIOS_CHILD_ORDER = lpar.PARTITION_CHILD_ORDER_HEAD + (
     "ResourceMonitoringControlState", "ResourceMonitoringIPAddress",
     "AssociatedManagedSystem", "HostEthernetAdapterLogicalPorts",
     "LogicalPorts", "MACAddressPrefix", "IsServicePartition", "ReferenceCode",
-    "ReferenceCodeFull", "IsManagementPartition", "PowerOnWithHypervisor", "Description", "APICapable",
+    "ReferenceCodeFull", "IsManagementPartition", "BootMode",
+    "PartitionNVRAM", "Uptime", "DisableSecureBoot", "PendingSecureBoot",
+    "CurrentSecureBoot", "PowerOnWithHypervisor", "Description", "APICapable",
     "ManagerPassthroughCapable", "IsVNICCapable", "VNICFailOverCapable",
     "MediaRepositories", "MoverServicePartition", "PhysicalVolumes",
     "PagingServicePartition", "SharedEthernetAdapters", "StoragePools",
@@ -55,6 +61,21 @@ VFC_MAPPING_CHILD_ORDER = (
     "Metadata", "AssociatedLogicalPartition", "ClientAdapter", "Port",
     "ServerAdapter",
 )
+#: A VIOS's physical volumes, below its element.
+_PVS = "PhysicalVolumes/PhysicalVolume"
+#: The IP addresses of its shared Ethernet adapters and of the free
+#: Ethernet backing devices.
+_SEA_IP = ("SharedEthernetAdapters/SharedEthernetAdapter/IPInterface/"
+           "IPAddress")
+_FREE_ETH_IP = ("FreeEthenetBackingDevicesForSEA/IOAdapterChoice/"
+                "EthernetBackingDevice/IPInterface/IPAddress")
+#: The adapters free for link aggregation.
+_LNAGG_ADPTS = "FreeIOAdaptersForLinkAggregation/IOAdapterChoice/IOAdapter"
+#: The client WWPNs of its VFC mappings.
+_VFC_CLIENT_WWPNS = ("VirtualFibreChannelMappings/"
+                     "VirtualFibreChannelMapping/ClientAdapter/WWPNs")
+#: A ``VolumeUniqueID``: five digits, the LUN's 32 hex digits, the rest.
+_VOLUME_LUN_RE = re.compile(r"^[0-9]{5}([0-9A-F]{32}).+$")
 #: Where a VIOS's physical FC ports are, below its element.
 _PFC_PORTS = "/".join((
     "PartitionIOConfiguration", "ProfileIOSlots", "ProfileIOSlot",
@@ -102,13 +123,16 @@ def _plain(name: str) -> etree._Element:
     return etree.Element("{%s}%s" % (c.UOM_NS, name))
 
 
-def _session_dest(adapter: Any) -> str:
-    """``https://host:port`` of the adapter's session ("" when unknown)."""
-    dest = getattr(getattr(adapter, "session", None), "dest", None)
-    return dest if isinstance(dest, str) else ""
+def _lpar_link(host_uuid: Optional[str], lpar_uuid: str
+               ) -> Tuple[str, str, Optional[str], Optional[str]]:
+    """``(root_type, root_id, child_type, child_id)`` of a client LPAR:
+    ROOT, or a CHILD of the system ``host_uuid`` when given."""
+    if host_uuid is None:
+        return c.LOGICAL_PARTITION, lpar_uuid, None, None
+    return c.MANAGED_SYSTEM, host_uuid, c.LOGICAL_PARTITION, lpar_uuid
 
 
-class _Mapping(ewrap.ElementWrapper):
+class VStorageMapping(ewrap.ElementWrapper):
     """What SCSI and FC mappings share: the client LPAR and the adapters.
 
     Two views of the same XML: flat properties (``client_lpar_id``,
@@ -154,13 +178,14 @@ class _Mapping(ewrap.ElementWrapper):
     def crt_related_href(adapter: Any, host_uuid: Optional[str],
                          client_lpar_uuid: str) -> str:
         """The link to a client LPAR a new mapping carries: ROOT, or a
-        CHILD of the system ``host_uuid`` when given; absolute when the
-        adapter's session names its server."""
-        path = "%s%s/" % (c.API_BASE_PATH, c.SERVICE_UOM)
-        if host_uuid is not None:
-            path += "%s/%s/" % (c.MANAGED_SYSTEM, host_uuid)
-        return "%s%s%s/%s" % (_session_dest(adapter), path,
-                              c.LOGICAL_PARTITION, client_lpar_uuid)
+        CHILD of the system ``host_uuid`` when given, built by the
+        adapter's ``build_href`` (absolute, without ``group=``).  Without
+        an adapter (``None``) the link is the server-relative path."""
+        if adapter is None:
+            return build_path(c.SERVICE_UOM, *_lpar_link(
+                host_uuid, client_lpar_uuid), xag=[])
+        return adapter.build_href(*_lpar_link(host_uuid, client_lpar_uuid),
+                                  xag=[])
 
     def _put_part(self, element: etree._Element) -> None:
         """Make ``element`` this mapping's child of its name: replacing
@@ -172,6 +197,10 @@ class _Mapping(ewrap.ElementWrapper):
             ewrap.insert_in_order(self.element, element, self.child_order)
 
     def _client_lpar_href(self, href: str) -> None:
+        if not isinstance(href, str):
+            # e.g. a mocked adapter whose build_href was not configured
+            raise TypeError(_("The client LPAR link must be a string; the "
+                              "adapter's build_href gave %r.") % (href,))
         link = _plain("AssociatedLogicalPartition")
         link.set("href", href)
         link.set("rel", "related")
@@ -205,7 +234,7 @@ class _Mapping(ewrap.ElementWrapper):
 
 @ewrap.ElementWrapper.pvm_type("VirtualSCSIMapping",
                                child_order=SCSI_MAPPING_CHILD_ORDER)
-class VSCSIMapping(_Mapping):
+class VSCSIMapping(VStorageMapping):
     """One virtual SCSI mapping: a backing storage device served by the
     VIOS through a server adapter to a client LPAR.
 
@@ -394,7 +423,7 @@ class VSCSIMapping(_Mapping):
 
 @ewrap.ElementWrapper.pvm_type("VirtualFibreChannelMapping",
                                child_order=VFC_MAPPING_CHILD_ORDER)
-class VFCMapping(_Mapping):
+class VFCMapping(VStorageMapping):
     """One virtual Fibre Channel (NPIV) mapping: a physical FC port of the
     VIOS shared through a server adapter with a client LPAR."""
 
@@ -499,28 +528,6 @@ class VMediaRepos(ewrap.ElementWrapper):
         return list(ewrap.WrapperElemList(holder, VOptMedia))
 
 
-class _MappingList(ewrap.WrapperElemList):
-    """A mapping list whose container element is created on first append
-    (a VIOS read without the mapping's group has none)."""
-
-    def __init__(self, vios: "VIOS", container: str,
-                 child_class) -> None:
-        root = vios.element.find("{%s}%s" % (c.UOM_NS, container))
-        self._pending = root is None
-        if root is None:
-            root = new_element(container, metadata=True)
-        super().__init__(root, child_class)
-        self._vios = vios
-
-    def append(self, item) -> None:
-        self._check(item)
-        if self._pending:
-            ewrap.insert_in_order(self._vios.element, self.root,
-                                  self._vios.child_order)
-            self._pending = False
-        super().append(item)
-
-
 @ewrap.EntryWrapper.pvm_type(c.VIRTUAL_IO_SERVER, child_order=VIOS_CHILD_ORDER)
 class VIOS(lpar.BasePartition):
     """A Virtual I/O Server (``VirtualIOServer``)."""
@@ -531,12 +538,13 @@ class VIOS(lpar.BasePartition):
     @property
     def scsi_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VSCSIMapping` (``ViosSCSIMapping`` group)."""
-        return _MappingList(self, "VirtualSCSIMappings", VSCSIMapping)
+        return SeededElemList(self, "VirtualSCSIMappings", VSCSIMapping)
 
     @property
     def vfc_mappings(self) -> ewrap.WrapperElemList:
         """Live list of :class:`VFCMapping` (``ViosFCMapping`` group)."""
-        return _MappingList(self, "VirtualFibreChannelMappings", VFCMapping)
+        return SeededElemList(self, "VirtualFibreChannelMappings",
+                              VFCMapping)
 
     @property
     def pfc_ports(self) -> List[stor.PhysFCPort]:
@@ -553,3 +561,71 @@ class VIOS(lpar.BasePartition):
     is_license_accepted = Field(
         "VirtualIOServerLicenseAccepted", bool,
         doc="Whether the VIOS license has been accepted.")
+    is_mover_service_partition = Field(
+        "MoverServicePartition", bool, settable=True, default=False,
+        doc="Whether the VIOS moves partitions' memory in a live "
+            "migration (False when absent).")
+    vnic_capable = Field("IsVNICCapable", bool, default=False,
+                         doc="Whether the VIOS can back vNIC adapters.")
+    vnic_failover_capable = Field(
+        "VNICFailOverCapable", bool, default=False,
+        doc="Whether the VIOS can back a vNIC with fail-over.")
+
+    @property
+    def phys_vols(self) -> Tuple[stor.PV, ...]:
+        """The VIOS's physical volumes (``ViosStorage`` group), read-only."""
+        return tuple(stor.PV(elem) for elem in self._findall(_PVS))
+
+    def hdisk_from_uuid(self, disk_uuid: str) -> Optional[str]:
+        """The name (``hdiskN``) of the physical volume whose unique
+        device id is ``disk_uuid``, or None when the VIOS has none."""
+        return next((pv.name for pv in self.phys_vols
+                     if pv.udid == disk_uuid), None)
+
+    def hdisk_reserve_policy(self, disk_uuid: str) -> Optional[str]:
+        """The reserve policy (e.g. ``'NoReserve'``) of the physical
+        volume of LUN ``disk_uuid`` (its 32 hex digits, as embedded in the
+        volume's ``VolumeUniqueID``), or None when the VIOS has none."""
+        for elem in self._findall(_PVS):
+            volume = stor.PV(elem)
+            match = _VOLUME_LUN_RE.match(
+                volume._get_val_str("VolumeUniqueID") or "")
+            if match and match.group(1) == disk_uuid:
+                return volume._get_val_str("ReservePolicy")
+        return None
+
+    @property
+    def ip_addresses(self) -> Tuple[str, ...]:
+        """The IP addresses of the VIOS's shared Ethernet adapters and free
+        Ethernet backing devices (``ViosNetwork`` group), each once, in
+        document order; read-only."""
+        found: List[str] = []
+        for path in (_SEA_IP, _FREE_ETH_IP):
+            for elem in self._findall(path):
+                text = (elem.text or "").strip()
+                if text and text not in found:
+                    found.append(text)
+        return tuple(found)
+
+    @property
+    def io_adpts_for_link_agg(self) -> Tuple[IOAdapter, ...]:
+        """The physical adapters free for a link aggregation
+        (``ViosNetwork`` group), read-only."""
+        return tuple(IOAdapter(elem) for elem in self._findall(_LNAGG_ADPTS))
+
+    def get_pfc_wwpns(self) -> Set[str]:
+        """The WWPNs of the VIOS's physical Fibre Channel ports."""
+        return {port.wwpn for port in self.pfc_ports if port.wwpn}
+
+    def get_active_pfc_wwpns(self) -> List[str]:
+        """The WWPNs of the physical FC ports that offer NPIV (a port with
+        NPIV ports counts as active)."""
+        return [port.wwpn for port in self.pfc_ports
+                if port.wwpn and port.npiv_total_ports > 0]
+
+    def get_vfc_wwpns(self) -> Set[FrozenSet[str]]:
+        """The client WWPN pairs of the VIOS's VFC mappings
+        (``ViosFCMapping`` group), each a frozenset."""
+        return {frozenset(elem.text.split())
+                for elem in self._findall(_VFC_CLIENT_WWPNS)
+                if elem.text and elem.text.strip()}

@@ -319,6 +319,39 @@ def test_a1_rev2_adapter_refusals():
         adapter.Adapter(sess).read("LogicalPartition", helpers=[42])
 
 
+def test_a1_rev2_build_href_as_the_peers():
+    """A1 (rev 2): Adapter.build_href takes the peer's arguments (service
+    last) and gives the absolute href on the session's server; xag as on
+    reads (None -> group=None, [] -> no group=)."""
+    adp = adapter.Adapter(_session("hmc1", "u", PASSWORD))
+    base = "https://hmc1:12443/rest/api/uom/"
+    assert adp.build_href("LogicalPartition", "U1", xag=[]) == (
+        base + "LogicalPartition/U1")
+    assert adp.build_href("ManagedSystem", "S1", "LogicalPartition", "U1",
+                          xag=[]) == (
+        base + "ManagedSystem/S1/LogicalPartition/U1")
+    assert adp.build_href("LogicalPartition", "U1") == (
+        base + "LogicalPartition/U1?group=None")
+    assert adp.build_href("VirtualIOServer", root_id="V1",
+                          xag=["ViosSCSIMapping"]) == (
+        base + "VirtualIOServer/V1?group=ViosSCSIMapping")
+    assert adp.build_href("ManagementConsole", service="web", xag=[]) == (
+        "https://hmc1:12443/rest/api/web/ManagementConsole")
+    assert adapter.Adapter(_session("h2", "u", PASSWORD, protocol="http",
+                                    port=8080)).build_href(
+        "LogicalPartition", xag=[]) == (
+        "http://h2:8080/rest/api/uom/LogicalPartition")
+    assert list(inspect.signature(adapter.Adapter.build_href).parameters) == [
+        "self", "root_type", "root_id", "child_type", "child_id",
+        "suffix_type", "suffix_parm", "detail", "xag", "service"]
+
+
+def test_a1_rev2_build_href_refuses_a_child_without_a_root_id():
+    adp = adapter.Adapter(_session("hmc1", "u", PASSWORD))
+    with pytest.raises(ValueError, match="child type needs a root id"):
+        adp.build_href("ManagedSystem", child_type="LogicalPartition")
+
+
 # -- A1.5: no password in reprs, logs or errors ------------------------------------------
 
 def test_a1_5_password_never_in_repr_logs_or_errors(caplog, monkeypatch):

@@ -156,3 +156,57 @@ def test_a3_a_prefixed_entry_cannot_stand_in_for_a_nested_one():
     assert len(feed.entries) == len(full) == 16
     assert [e.uuid for e in feed.entries] == [
         e.findtext(ATOM + "id") for e in full]
+
+
+def _lpar_feed():
+    return _resp(_capture("lpar_feed.xml"), etag="1").feed
+
+
+def test_findentries_by_name_gives_that_entry():
+    """Feed.findentries as the peer's: the entries whose property element
+    has the text, here the one LPAR of that name."""
+    feed = _lpar_feed()
+    found = feed.findentries("PartitionName", "z3-9-5-126-127-00000001")
+    assert len(found) == 1
+    uom = "{%s}" % c.UOM_NS
+    assert found[0].content.findtext(uom + "PartitionName") == \
+        "z3-9-5-126-127-00000001"
+    assert found[0] is feed.entries[0]
+
+
+def test_findentries_gives_every_match_in_feed_order():
+    """Several matches come back all, in feed order; the count is that
+    of the elements in the body."""
+    feed = _lpar_feed()
+    uom = "{%s}" % c.UOM_NS
+    running = [e for e in feed.entries
+               if e.content.findtext(uom + "PartitionState") == "running"]
+    assert len(running) >= 2
+    assert feed.findentries("PartitionState", "running") == running
+
+
+def test_findentries_no_match_is_an_empty_list():
+    feed = _lpar_feed()
+    assert feed.findentries("PartitionName", "no-such-lpar") == []
+    assert feed.findentries("NoSuchProperty", "running") == []
+
+
+def test_findentries_takes_a_path_and_strips_text():
+    """A ``/`` path reaches nested properties; surrounding white space
+    of the element's text does not count."""
+    body = (
+        '<feed xmlns="%s"><entry><id>u1</id><content>'
+        '<Thing xmlns="%s"><Outer><Inner>  x  </Inner></Outer></Thing>'
+        '</content></entry><entry><id>u2</id><content>'
+        '<Thing xmlns="%s"><Outer><Inner>y</Inner></Outer></Thing>'
+        '</content></entry><entry><id>u3</id></entry></feed>'
+        % (c.ATOM_NS, c.UOM_NS, c.UOM_NS))
+    feed = _resp(body).feed
+    assert [e.uuid for e in feed.findentries("Outer/Inner", "x")] == ["u1"]
+    assert feed.findentries("Inner", "x") == []  # not a direct child
+
+
+@pytest.mark.parametrize("subelem", ["", "A//B", "/A"])
+def test_findentries_refuses_an_empty_name(subelem):
+    with pytest.raises(ValueError, match="findentries"):
+        _lpar_feed().findentries(subelem, "x")

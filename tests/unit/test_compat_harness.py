@@ -59,6 +59,29 @@ def test_rewrite_switches_every_import_form_and_patch_targets():
                        "tests.compat.pvmhttp"}
 
 
+def test_setup_tag_constants_resolve_in_setup_only():
+    """The peer's private tag constants become their element names inside
+    a ``setUp`` (for ``Feed.findentries``), bound by any import form;
+    elsewhere, and for other names or modules, they stay as written."""
+    text, _targets = _rewritten(
+        "import pypowervm.wrappers.base_partition as bp\n"
+        "from pypowervm.wrappers import managed_system as ms\n"
+        "import other as bq\n"
+        "class T:\n"
+        "    def setUp(self):\n"
+        "        a = feed.findentries(bp._BP_NAME, 'x')\n"
+        "        b = feed.findentries(ms._SYSTEM_NAME, 'y')\n"
+        "        c = (bp._BP_STATE, bq._BP_NAME)\n"
+        "    def test_x(self):\n"
+        "        d = bp._BP_NAME\n")
+    setup, body = text.split("def test_x")
+    assert "findentries('PartitionName', 'x')" in setup
+    assert "findentries('SystemName', 'y')" in setup
+    assert "(bp._BP_STATE, bq._BP_NAME)" in setup
+    assert "bp._BP_NAME" in body
+    assert set(peer.SETUP_TAGS.values()) == {"PartitionName", "SystemName"}
+
+
 def test_rewrite_refuses_a_bare_switched_import():
     with pytest.raises(ImportError, match="without 'as'"):
         peer.rewrite("import pypowervm.adapter\n")

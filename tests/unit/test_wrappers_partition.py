@@ -409,3 +409,147 @@ def test_w3_wrap_registers_all_three_types():
     assert registry["ManagedSystem"] is ms.System
     assert registry["LogicalPartition"] is lpar.LPAR
     assert registry["VirtualIOServer"] is vios.VIOS
+
+
+# -- the peer's partition properties (W3 rev 2, issue 9) ---------------------
+
+def test_w3_peer_partition_properties_read(lpar_feed):
+    """W3 rev 2: the peer's partition properties on a real LPAR, and what
+    each reads on a partition that lacks it."""
+    w = lpar_feed[0]
+    assert w.ref_code == "00000000"
+    assert w.ref_code_full.startswith("time_stamp=08/13/2016 23:52:08")
+    assert w.avail_priority == 127
+    assert w.profile_sync is True
+    assert w.operating_system == "Linux/Red Hat 2.6.32-358.el6.ppc64 6.4"
+    assert (w.keylock_pos, w.bootmode) == (lpar.KeylockPos.NORMAL,
+                                           lpar.BootMode.NORM)
+    assert (w.current_secure_boot, w.pending_secure_boot) == (1, 2)
+    assert (w.proc_compat_mode, w.pending_proc_compat_mode) == (
+        "POWER6_Plus", "default")
+    assert (w.max_pmem_volumes, w.cur_pmem_volumes, w.max_dram_pmem_volumes,
+            w.cur_dram_pmem_volumes) == (964, 2, 4, 2)
+    assert w.srr_enabled is True
+    assert w.is_service_partition is False
+    assert w.capabilities.io_dlpar is True
+    other = lpar_feed[1]
+    assert other.operating_system == "Unknown"
+    assert other.bootmode is None and other.max_pmem_volumes is None
+    assert (other.current_secure_boot, other.pending_secure_boot) == (0, 0)
+
+
+def test_w3_absent_peer_properties_read_their_defaults(lpars):
+    """W3 rev 2: flags and counts the server leaves out read False / 0
+    (as the peer's), strings None; nothing is created by reading."""
+    w = lpars[0]
+    for name in ("AvailabilityPriority", "CurrentProfileSync",
+                 "IsServicePartition", "SimplifiedRemoteRestartCapable",
+                 "AllowPerformanceDataCollection", "DisableSecureBoot",
+                 "PartitionCapabilities", "Uptime", "ReferenceCode"):
+        for elem in w.element.findall(NS + name):
+            w.element.remove(elem)
+    before = child_names(w.element)
+    assert (w.avail_priority, w.profile_sync, w.is_service_partition,
+            w.srr_enabled, w.allow_perf_data_collection,
+            w.disable_secure_boot) == (0, False, False, False, False, False)
+    caps = w.capabilities
+    assert (caps.io_dlpar, caps.mem_dlpar, caps.proc_dlpar) == (
+        False, False, False)
+    assert not caps.is_present
+    assert (w.uptime, w.ref_code) == (None, None)
+    assert child_names(w.element) == before
+
+
+def test_w3_peer_partition_setters_write_in_schema_order(lpars):
+    """W3 rev 2: the peer's setters write the server's text, inserting a
+    missing element in schema order; a round trip reads them back."""
+    w = lpars[0]
+    for name in ("AvailabilityPriority", "DisableSecureBoot",
+                 "IsServicePartition"):
+        for elem in w.element.findall(NS + name):
+            w.element.remove(elem)
+    w.avail_priority = 63
+    w.profile_sync = False
+    w.is_service_partition = True
+    w.keylock_pos = lpar.KeylockPos.MANUAL
+    w.bootmode = lpar.BootMode.SMS
+    w.disable_secure_boot = True
+    w.pending_secure_boot = 0
+    w.allow_perf_data_collection = True
+    w.srr_enabled = False
+    w.proc_compat_mode = "POWER8"
+    names = child_names(w.element)
+    assert_in_order(names, lpar.LPAR_CHILD_ORDER)
+    again = ewrap.EntryWrapper.wrap(adp.Entry(etree.fromstring(
+        etree.tostring(w.entry.element))))
+    assert (again.avail_priority, again.profile_sync,
+            again.is_service_partition, again.keylock_pos, again.bootmode,
+            again.disable_secure_boot, again.pending_secure_boot,
+            again.allow_perf_data_collection, again.srr_enabled) == (
+        63, False, True, "manual", "System_Management_Services", True, 0,
+        True, False)
+    assert w._get_val_str("CurrentProfileSync") == "Off"
+    assert w._get_val_str("DisableSecureBoot") == "true"
+    # The mode set is the pending one; the mode in force is the server's.
+    assert (again.proc_compat_mode, again.pending_proc_compat_mode) == (
+        "POWER6_Plus", "POWER8")
+    w.profile_sync = "On"
+    assert w.profile_sync is True
+
+
+@pytest.mark.parametrize("prop, bad", [
+    ("keylock_pos", "frobnicated"), ("bootmode", "frobnicated"),
+    ("profile_sync", "yes"), ("avail_priority", "high")])
+def test_w3_peer_partition_setters_refuse_bad_values(lpars, prop, bad):
+    """W3 rev 2: a value outside the schema's set is refused with
+    ValueError and leaves the XML as it was."""
+    w = lpars[0]
+    before = etree.tostring(w.element)
+    with pytest.raises(ValueError):
+        setattr(w, prop, bad)
+    assert etree.tostring(w.element) == before
+
+
+@pytest.mark.parametrize("prop", ["ref_code", "uptime", "operating_system",
+                                  "current_secure_boot", "capabilities"])
+def test_w3_read_only_peer_properties(lpars, prop):
+    with pytest.raises(AttributeError):
+        setattr(lpars[0], prop, 1)
+
+
+def test_w3_memory_configuration_bld_and_ame():
+    """W3 rev 2: PartitionMemoryConfiguration.bld as the peer's (min and
+    max default to the desired size), in schema order; AME reads off."""
+    cfg = lpar.PartitionMemoryConfiguration.bld(None, 1024, min_mem=512,
+                                                max_mem=2048)
+    assert (cfg.desired, cfg.min, cfg.max) == (1024, 512, 2048)
+    assert child_names(cfg.element) == ["Metadata", "DesiredMemory",
+                                        "MaximumMemory", "MinimumMemory"]
+    assert (cfg.exp_factor, cfg.ame_enabled) == (0, False)
+    same = lpar.PartitionMemoryConfiguration.bld(None, 4096)
+    assert (same.desired, same.min, same.max) == (4096, 4096, 4096)
+    cfg.exp_factor = 1.5
+    assert cfg._get_val_str("ExpansionFactor") == "1.5"
+    assert cfg.exp_factor == 1.5
+    with pytest.raises(ValueError):
+        lpar.PartitionMemoryConfiguration.bld(None, "lots")
+
+
+def test_w3_memory_ame_of_a_capture(lpar_feed):
+    mem = lpar_feed[0].mem_config
+    assert mem.exp_factor == float(mem._get_val_str("ExpansionFactor") or 0)
+    assert mem.ame_enabled is (
+        mem._get_val_str("MemoryExpansionEnabled") == "true")
+
+
+def test_w3_ibmi_ipl_source(lpars):
+    """W3 rev 2: LPAR.desig_ipl_src reads and sets DesignatedIPLSource,
+    added at the end of the LPAR's schema order; other values refused."""
+    w = lpars[0]
+    assert w.desig_ipl_src is None
+    w.desig_ipl_src = lpar.IPLSrc.C
+    assert child_names(w.element)[-1] == "DesignatedIPLSource"
+    assert w.desig_ipl_src == "c"
+    with pytest.raises(ValueError, match="IPLSrc"):
+        w.desig_ipl_src = "q"
+    assert w.desig_ipl_src == "c"

@@ -2,11 +2,13 @@
 against the real captures (SPEC W3 rev 2, issue 9 scope 4)."""
 
 import copy
+import functools
 from unittest import mock
 
 import pytest
 from lxml import etree
 
+from pypvm_tx import adapter as pvm_adapter
 from pypvm_tx import const as c
 from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers import virtual_io_server as vios
@@ -36,6 +38,9 @@ def captured_elements(tag):
 def adapter():
     adp = mock.Mock()
     adp.session.dest = "https://hmc.example:12443"
+    # The builders link the client LPAR with the adapter's own build_href.
+    adp.build_href.side_effect = functools.partial(
+        pvm_adapter.Adapter.build_href, adp)
     return adp
 
 
@@ -276,3 +281,38 @@ def test_w3_built_mapping_round_trips_in_a_vios():
     assert last.client_lpar_href == (
         "/rest/api/uom/LogicalPartition/" + LPAR_UUID)  # no session: path
     assert copy.deepcopy(last) == last
+
+
+@pytest.mark.parametrize("host, call", [
+    (None, mock.call("LogicalPartition", LPAR_UUID, None, None, xag=[])),
+    (HOST, mock.call("ManagedSystem", HOST, "LogicalPartition", LPAR_UUID,
+                     xag=[])),
+])
+def test_w3_builders_link_the_lpar_with_the_adapters_build_href(host, call):
+    """W3 rev 2: the mapping builders ask the adapter's build_href for the
+    client-LPAR link (no group=), as the peer's do, so a test's mocked
+    adapter decides the href."""
+    adp = mock.Mock()
+    adp.build_href.return_value = "a_link"
+    for mapping in (
+            vios.VSCSIMapping.bld(adp, host, LPAR_UUID,
+                                  stor.VDisk.bld_ref(adp, "d1")),
+            vios.VFCMapping.bld(adp, host, LPAR_UUID, "fcs0")):
+        assert mapping.client_lpar_href == "a_link"
+        assert adp.build_href.call_args == call
+    assert adp.build_href.call_count == 2
+
+
+def test_w3_vdisk_type():
+    """W3 rev 2: a VDisk reference is a logical volume (vdtype)."""
+    disk = stor.VDisk.bld_ref(None, "d1")
+    assert disk.vdtype == stor.VDiskType.LV == "LogicalVolume"
+
+
+def test_w3_builders_refuse_a_link_that_is_not_a_string():
+    """W3 rev 2: an adapter whose build_href gives no string (a mock left
+    unconfigured) is refused with a TypeError saying so."""
+    adp = mock.Mock()
+    with pytest.raises(TypeError, match="build_href"):
+        vios.VSCSIMapping.bld(adp, None, LPAR_UUID,
+                              stor.VDisk.bld_ref(adp, "d1"))

@@ -276,3 +276,110 @@ def test_w3_captured_vios_orders_match_declared_child_order():
             ranks = [vios.SCSI_MAPPING_CHILD_ORDER.index(n)
                      for n in child_names(m.element)]
             assert ranks == sorted(ranks)
+
+
+def test_w3_vios_partition_settings_insert_in_schema_order(v):
+    """W3 rev 2: a VIOS has the partition settings too (it is a
+    partition); setting absent ones puts them where the schema does,
+    after IsManagementPartition and before the VIOS's own children."""
+    v.bootmode = "Normal"
+    v.disable_secure_boot = True
+    v.pending_secure_boot = 2
+    names = child_names(v.element)
+    order = vios.VIOS_CHILD_ORDER
+    ranks = [order.index(n) for n in names if n in order]
+    assert ranks == sorted(ranks), names
+    at = names.index("BootMode")
+    assert names[at:at + 3] == ["BootMode", "DisableSecureBoot",
+                                "PendingSecureBoot"]
+    again = reparse(v)
+    assert (again.bootmode, again.disable_secure_boot,
+            again.pending_secure_boot) == ("Normal", True, 2)
+
+
+# -- the peer's VIOS helpers (W3 rev 2, issue 9) ----------------------------
+
+def test_w3_vios_physical_volumes_and_disk_lookups(v):
+    """W3 rev 2: phys_vols wraps every PhysicalVolume of the VIOS;
+    hdisk_from_uuid finds a volume by unique device id and
+    hdisk_reserve_policy by the LUN id inside its VolumeUniqueID."""
+    elems = v.element.findall(NS + "PhysicalVolumes/" + NS + "PhysicalVolume")
+    assert len(v.phys_vols) == len(elems) == 11
+    assert isinstance(v.phys_vols, tuple)
+    first = v.phys_vols[0]
+    assert (first.name, first.description, first.state) == (
+        "hdisk0", "SAS Disk Drive", "active")
+    assert v.hdisk_from_uuid(first.udid) == "hdisk0"
+    assert v.hdisk_from_uuid(
+        "01M0lCTTIxNDUyNEM2MDA1MDc2MzAwODM4MDQxMzAwMDAwMDAwMDAwMDhCNQ==") \
+        == "hdisk7"
+    assert v.hdisk_from_uuid("bogus") is None
+    # One SinglePath among NoReserve volumes: a search, not a pick.
+    assert v.hdisk_reserve_policy("6005076300838041300000000000002B") == \
+        "SinglePath"
+    assert v.hdisk_reserve_policy("600507630083804130000000000008B2") == \
+        "NoReserve"
+    assert v.hdisk_reserve_policy("bogus") is None
+
+
+def test_w3_vios_network_and_capability_properties(v):
+    """W3 rev 2: the VIOS's IP addresses (SEAs and free backing devices,
+    each once), RMC address, mover-service flag and vNIC capabilities."""
+    assert v.ip_addresses == ("9.1.2.4", "10.10.10.5")
+    assert v.rmc_ip == "9.1.2.5"
+    assert (v.vnic_capable, v.vnic_failover_capable) == (True, True)
+    assert v.is_mover_service_partition is True
+    v.is_mover_service_partition = False
+    assert reparse(v).is_mover_service_partition is False
+    with pytest.raises(AttributeError):
+        v.ip_addresses = ()
+
+
+def test_w3_vios_wwpn_helpers(v):
+    """W3 rev 2: the physical ports' WWPNs (those with NPIV ports are
+    active) and the client WWPN pairs of the VFC mappings."""
+    assert v.get_pfc_wwpns() == {p.wwpn for p in v.pfc_ports} == {
+        "10000090FA1B6302", "10000090FA1B6303"}
+    assert v.get_active_pfc_wwpns() == [
+        p.wwpn for p in v.pfc_ports if p.npiv_total_ports > 0] == [
+        "10000090FA1B6302"]
+    assert v.get_vfc_wwpns() == {
+        frozenset({"c05076065a8b005a", "c05076065a8b005b"}),
+        frozenset({"c05076065a8b0060", "c05076065a8b0061"})}
+    v.vfc_mappings.append(vios.VFCMapping.bld_by_id(
+        5, "fcs0", client_wwpns=["c0507606aaaa0001", "c0507606aaaa0002"]))
+    assert frozenset({"c0507606aaaa0001", "c0507606aaaa0002"}) in \
+        v.get_vfc_wwpns()
+
+
+def test_w3_vios_helpers_on_a_vios_read_without_groups(v):
+    """W3 rev 2: a VIOS read without the storage or network groups has
+    no volumes, addresses or pairs: empty, not an error."""
+    for name in ("PhysicalVolumes", "SharedEthernetAdapters",
+                 "FreeEthenetBackingDevicesForSEA",
+                 "VirtualFibreChannelMappings"):
+        for elem in v.element.findall(NS + name):
+            v.element.remove(elem)
+    assert v.phys_vols == ()
+    assert v.hdisk_from_uuid("x") is None
+    assert v.hdisk_reserve_policy("x") is None
+    assert v.ip_addresses == ()
+    assert v.get_vfc_wwpns() == set()
+
+
+def test_w3_vstorage_mapping_is_the_mappings_base():
+    assert issubclass(vios.VSCSIMapping, vios.VStorageMapping)
+    assert issubclass(vios.VFCMapping, vios.VStorageMapping)
+
+
+def test_w3_vios_adapters_free_for_link_aggregation(v):
+    """W3 rev 2: io_adpts_for_link_agg wraps each free adapter choice."""
+    adapters = v.io_adpts_for_link_agg
+    assert len(adapters) == 3
+    first = adapters[0]
+    assert (first.id, first.dev_name, first.dev_type, first.udid) == (
+        "1", "ent3", "physicalEthernetAdpter", "13U78AB.001.WZSJBM3-P1-C7-T4")
+    assert first.drc_name == first.phys_loc_code == "U78AB.001.WZSJBM3-P1-C7-T4"
+    holder = v._find("FreeIOAdaptersForLinkAggregation")
+    holder.getparent().remove(holder)
+    assert v.io_adpts_for_link_agg == ()
