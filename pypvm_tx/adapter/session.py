@@ -6,10 +6,11 @@ pooled keep-alive connections the threads using the Session share.  The
 tries of one request (:mod:`~pypvm_tx.adapter.tries`) run on the one
 retry loop of :mod:`pypvm_tx.backoff`: retries of an idempotent request,
 the re-logon after a 401, and the deadline.  Environment settings (CA bundle,
-proxies) are read once, at construction.
+proxies) are read once, at construction.  What a logon sends and what its
+answer means are :mod:`~pypvm_tx.adapter.logon`'s; which CA the server is
+verified with is :mod:`~pypvm_tx.adapter.certs`'s.
 """
 
-import getpass
 import logging as std_logging
 import os
 import threading
@@ -17,7 +18,6 @@ import time
 import warnings
 from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Mapping,
                     Optional, Sequence, Union)
-from xml.sax.saxutils import escape as _saxutils_escape
 
 import requests.utils
 import urllib3.exceptions
@@ -26,45 +26,25 @@ from oslo_log import log as logging
 from pypvm_tx import backoff
 from pypvm_tx import const as c
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx.adapter import logon as logon_
 from pypvm_tx.adapter import paths
+from pypvm_tx.adapter.certs import (Verify, resolve_verify,
+                                    verify_with_certpath)
 from pypvm_tx.adapter.response import Response
 from pypvm_tx.adapter.transport import (MAX_BODY_BYTES, RawResponse,
                                         Transport, Urllib3Transport)
 from pypvm_tx.adapter.tries import RequestTries, default_retry_delay
-from pypvm_tx.adapter.xml import parse_xml
 from pypvm_tx.i18n import _
 
 if TYPE_CHECKING:  # the Adapter is built on the Session: names only
     from pypvm_tx.adapter.operations import Adapter
 
-#: TLS verification: True (the default CA bundle), False (off), or the
-#: path of a CA bundle file or directory; None is taken as True.
-Verify = Union[None, bool, str, "os.PathLike[str]"]
-
 LOG = logging.getLogger(__name__)
 
-_LOGON_REQUEST = (
-    '<LogonRequest xmlns="%(ns)s" schemaVersion="%(ver)s">'
-    '<Metadata><Atom/></Metadata>'
-    '<UserID kb="CUR" kxe="false">%%(user)s</UserID>'
-    '<Password kb="CUR" kxe="false">%%(password)s</Password>'
-    '</LogonRequest>') % {"ns": c.WEB_NS, "ver": c.SCHEMA_VERSION}
-
-_TAG_LOGON_TOKEN = "{%s}X-API-Session" % c.WEB_NS
 _USER_AGENT = "pypvm_tx"
 _ACCEPT_ANY = "%s, %s" % (c.ATOM_TYPE, c.UOM_TYPE)
 #: The kinds of event hook a Session calls, as httpx names them.
 _HOOK_EVENTS = ("request", "response")
-
-
-def _xml_escape(text: str) -> str:
-    """``text`` escaped for XML element content or a quoted attribute."""
-    return _saxutils_escape(text, {'"': "&quot;"})
-
-
-def _env_ca_bundle() -> Optional[str]:
-    return (os.environ.get("REQUESTS_CA_BUNDLE")
-            or os.environ.get("CURL_CA_BUNDLE") or None)
 
 
 def _event_hooks(hooks: Optional[Mapping[str, Sequence[Callable]]]
@@ -85,72 +65,33 @@ def _event_hooks(hooks: Optional[Mapping[str, Sequence[Callable]]]
 #: Seconds between the tries of the first logon (``conn_tries``), as the
 #: peer waits for a REST server that is still starting.
 CONN_RETRY_DELAY = 2.0
-#: The audit memento when none is given and the process's user is unknown.
-_DEFAULT_MEMENTO = "default"
 
 
-def _default_memento() -> str:
-    """The process's user name (as the peer), else ``'default'``."""
-    try:
-        name = getpass.getuser()
-    except Exception:  # no user name in this environment
-        return _DEFAULT_MEMENTO
-    if not name or not name.isascii() or paths.has_control_character(name):
-        return _DEFAULT_MEMENTO
-    return name
+def _checked_options(protocol: Optional[str], pool_maxsize: int,
+                     conn_tries: int) -> str:
+    """The protocol, lower-cased, once the Session's options are checked.
 
-
-def _checked_memento(memento: Optional[str]) -> str:
-    """``memento``, or the default one; refused if it cannot be a header.
-
-    :raises ValueError: not printable ASCII text.
+    :raises ValueError: an unknown protocol, or ``pool_maxsize`` or
+        ``conn_tries`` below 1.
     """
-    if not memento:
-        return _default_memento()
-    if (not isinstance(memento, str) or not memento.isascii()
-            or paths.has_control_character(memento)):
-        raise ValueError(_("auditmemento must be printable ASCII text, got "
-                           "%s.") % pvmex.printable(repr(memento)))
-    return memento
-
-
-def _ca_from_certpath(certpath: "Union[str, os.PathLike[str]]",
-                      certext: Optional[str], host: str) -> str:
-    """The CA file or folder ``certpath`` (and ``certext``) name for
-    ``host``: a folder's ``<host><certext>`` file when it has one, else the
-    folder itself; a file as it is; else ``<certpath><host><certext>`` as
-    the peer builds the name.
-
-    :raises ValueError: none of these exists.
-    """
-    path = os.fspath(certpath)
-    own_name = host + (".crt" if certext is None else certext)
-    if os.path.isdir(path):
-        own = os.path.join(path, own_name)
-        return own if os.path.isfile(own) else path
-    if os.path.isfile(path):
-        return path
-    if os.path.isfile(path + own_name):
-        return path + own_name
-    raise ValueError(_("certpath must name a CA file or folder: neither "
-                       "%(path)s nor %(own)s exists.") % {
-                           "path": pvmex.printable(path),
-                           "own": pvmex.printable(path + own_name)})
+    protocol = (protocol or "https").lower()
+    if protocol not in ("http", "https"):
+        raise ValueError(_("Unsupported protocol %r: use 'https' or "
+                           "'http'.") % protocol)
+    if pool_maxsize < 1:
+        raise ValueError(_("pool_maxsize must be at least 1, got "
+                           "%r.") % pool_maxsize)
+    if isinstance(conn_tries, bool) or not isinstance(conn_tries, int) \
+            or conn_tries < 1:
+        raise ValueError(_("conn_tries must be an integer of at least 1, "
+                           "got %r.") % (conn_tries,))
+    return protocol
 
 
 def _checked_host(host: str) -> str:
     if paths.has_control_character(host) or "/" in host or "@" in host:
         raise ValueError(_("Invalid host %s.") % pvmex.printable(host))
     return host
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """Whether a logon failed because the server is not (yet) there: a
-    connection error (not a malformed reply) or a 404."""
-    if isinstance(exc, pvmex.HttpError):
-        return exc.response.status == c.HTTP_NOT_FOUND
-    return isinstance(exc, pvmex.ConnectionError) and \
-        not isinstance(exc, pvmex.ProtocolError)
 
 
 class Session:
@@ -241,17 +182,7 @@ class Session:
                  transport: Optional[Transport] = None,
                  event_hooks: Optional[Mapping[str, Sequence[Callable]]]
                  = None):
-        protocol = (protocol or "https").lower()
-        if protocol not in ("http", "https"):
-            raise ValueError(_("Unsupported protocol %r: use 'https' or "
-                               "'http'.") % protocol)
-        if pool_maxsize < 1:
-            raise ValueError(_("pool_maxsize must be at least 1, got "
-                               "%r.") % pool_maxsize)
-        if isinstance(conn_tries, bool) or not isinstance(conn_tries, int) \
-                or conn_tries < 1:
-            raise ValueError(_("conn_tries must be an integer of at least 1, "
-                               "got %r.") % (conn_tries,))
+        protocol = _checked_options(protocol, pool_maxsize, conn_tries)
         if port is None:
             port = (c.DEFAULT_HTTPS_PORT if protocol == "https"
                     else c.DEFAULT_HTTP_PORT)
@@ -260,7 +191,7 @@ class Session:
         self.protocol = protocol
         self.username = username
         self.__password = password
-        self.auditmemento = _checked_memento(auditmemento)
+        self.auditmemento = logon_.checked_memento(auditmemento)
         self.timeout = timeout
         self.certpath = certpath
         self.certext = certext
@@ -274,24 +205,15 @@ class Session:
         host_part = "[%s]" % host if ":" in host else host
         #: ``scheme://host:port`` every request goes to.
         self.dest = "%s://%s:%d" % (protocol, host_part, self.port)
-        self.verify = self._resolve_verify(
-            self._verify_with_certpath(verify), trust_env)
+        self.verify = self._resolve_verify(verify_with_certpath(
+            verify, certpath, certext, self.host, protocol == "https",
+            self.dest), trust_env)
         self._transport = transport if transport is not None else \
             self._default_transport(trust_env, max_body)
         self._logon_lock = threading.Lock()
         self._headers = self._auth_headers(None)
         if logon:
             self._first_logon()
-
-    def _verify_with_certpath(self, verify: Verify) -> Verify:
-        """``verify`` with ``certpath`` (https only) made its CA."""
-        if self.certpath is None or self.protocol != "https":
-            return verify
-        if verify is not True and verify is not None:
-            raise ValueError(_("certpath names the CA to verify %s with; "
-                               "give it with verify=True (the default), not "
-                               "verify=%r.") % (self.dest, verify))
-        return _ca_from_certpath(self.certpath, self.certext, self.host)
 
     def _default_transport(self, trust_env: bool,
                            max_body: int) -> Urllib3Transport:
@@ -321,19 +243,15 @@ class Session:
         self.logoff()
 
     @staticmethod
-    def _resolve_verify(verify, trust_env):
-        if verify is True or verify is None:
-            return (_env_ca_bundle() if trust_env else None) or True
-        if verify is False:
+    def _resolve_verify(verify: Verify, trust_env: bool) -> Union[bool, str]:
+        """The transport's ``verify``
+        (:func:`~pypvm_tx.adapter.certs.resolve_verify`), with a warning
+        when it is off."""
+        resolved = resolve_verify(verify, trust_env)
+        if resolved is False:
             LOG.warning("TLS certificate verification is switched off for "
                         "this session.")
-            return False
-        path = os.fspath(verify)
-        if not os.path.exists(path):
-            raise ValueError(_("verify must be True, False or the path of a "
-                               "CA bundle file or directory; %s does not "
-                               "exist.") % path)
-        return path
+        return resolved
 
     def _auth_headers(self, token: Optional[str]) -> Dict[str, str]:
         """What every request carries.  Replaced as a whole on logon, so a
@@ -364,38 +282,15 @@ class Session:
         if self.username is None or self.__password is None:
             raise ValueError(_("Cannot log on to %s: a username and password "
                                "are required.") % self.dest)
-        body = (_LOGON_REQUEST % {
-            "user": _xml_escape(self.username),
-            "password": _xml_escape(self.__password)}).encode("utf-8")
+        body = logon_.logon_body(self.username, self.__password)
         headers = {c.CONTENT_TYPE: c.LOGON_REQUEST_TYPE,
                    "Accept": c.LOGON_RESPONSE_TYPE}
         LOG.debug("Logging on to %s as %s.", self.dest, self.username)
         resp = self._send_once("PUT", c.LOGON_PATH, body, headers,
                                self._auth_headers(None), self.timeout,
                                sensitive=True)
-        self._set_token(self._logon_token(resp))
+        self._set_token(logon_.logon_token(resp, self.dest, self.username))
         LOG.debug("Logged on to %s as %s.", self.dest, self.username)
-
-    def _logon_token(self, resp: Response) -> str:
-        """The session token a logon response holds.
-
-        :raises HttpUnauth: the logon was refused.
-        :raises HttpError: another error status.
-        :raises AtomError: the response holds no token.
-        """
-        if resp.status == c.HTTP_UNAUTHORIZED:
-            raise pvmex.HttpUnauth(resp, msg=_(
-                "Logon to %(dest)s as %(user)s was refused (HTTP 401): the "
-                "user name or password is wrong.") % {
-                    "dest": self.dest, "user": self.username})
-        if resp.status >= c.HTTP_BAD_REQUEST:
-            raise pvmex.http_error_for(resp)
-        root = parse_xml(resp.body, what=_("the logon response"))
-        token = root.findtext(_TAG_LOGON_TOKEN)
-        if not token or not token.strip():
-            raise pvmex.AtomError(_("The logon response from %s holds no "
-                                    "session token.") % self.dest)
-        return token.strip()
 
     def _first_logon(self) -> None:
         """:meth:`logon`, tried ``conn_tries`` times while the server cannot
@@ -404,7 +299,7 @@ class Session:
         backoff.Retrying(
             stop=backoff.stop_after_attempt(self.conn_tries),
             wait=backoff.wait_fixed(self.conn_delay),
-            retry=backoff.retry_if_exception(_unreachable),
+            retry=backoff.retry_if_exception(logon_.unreachable),
             before_sleep=self._log_logon_retry)(self.logon)
 
     def _log_logon_retry(self, state: backoff.RetryState,
@@ -493,7 +388,7 @@ class Session:
         # sends anything; the caller's headers are checked here, once.
         if auditmemento:
             headers = dict(headers or {}, **{
-                c.AUDIT_MEMENTO_HEADER: _checked_memento(auditmemento)})
+                c.AUDIT_MEMENTO_HEADER: logon_.checked_memento(auditmemento)})
         paths.checked_headers(headers or {})
         return RequestTries(self, method, path, body, headers, timeout,
                             adapter, relogon).run()

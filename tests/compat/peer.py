@@ -54,7 +54,7 @@ MODULE_MAP: Dict[str, str] = {
     "pypowervm.const": "pypvm_tx.const",
     "pypowervm.adapter": "pypvm_tx.adapter",
     "pypowervm.wrappers.entry_wrapper": "pypvm_tx.wrappers.entry_wrapper",
-    "pypowervm.wrappers.base_partition": "pypvm_tx.wrappers.logical_partition",
+    "pypowervm.wrappers.base_partition": "pypvm_tx.wrappers.base_partition",
     "pypowervm.wrappers.logical_partition":
         "pypvm_tx.wrappers.logical_partition",
     "pypowervm.wrappers.virtual_io_server":

@@ -18,7 +18,7 @@ def _rewritten(source):
     ("pypowervm.utils.transaction", "pypvm_tx.transaction"),
     ("pypowervm.utils.transaction.FeedTask", "pypvm_tx.transaction.FeedTask"),
     ("pypowervm.wrappers.base_partition.LPARState",
-     "pypvm_tx.wrappers.logical_partition.LPARState"),
+     "pypvm_tx.wrappers.base_partition.LPARState"),
     ("pypowervm.tests.test_fixtures", "pypvm_tx.testing.fixtures"),
     ("pypowervm.tests.test_utils.pvmhttp", "tests.compat.pvmhttp"),
     ("pypowervm.tests.test_utils.test_wrapper_abc",

@@ -15,9 +15,9 @@ from lxml import etree
 
 from pypvm_tx.testing.emulator.common import UOM
 from pypvm_tx.wrappers.base import insert_in_order
+from pypvm_tx.wrappers.mappings import SCSI_MAPPING_CHILD_ORDER
 from pypvm_tx.wrappers.storage import (ADAPTER_CHILD_ORDER, STORAGE_TYPES,
                                        TARGET_DEV_CHILD_ORDER)
-from pypvm_tx.wrappers.virtual_io_server import SCSI_MAPPING_CHILD_ORDER
 
 #: The first slot the server gives a new server adapter on a VIOS, and a
 #: new client adapter on an LPAR.
