@@ -293,6 +293,15 @@ class _Redrive(backoff.Retrying):
                      "try": state.attempt, "tries": self.policy.tries})
 
 
+def _check_decorated(func: Optional[Callable]) -> None:
+    """:raises TypeError: ``func`` is given but is not callable."""
+    if func is not None and not callable(func):
+        raise TypeError(_("entry_transaction decorates a function; got %r. "
+                          "Use @entry_transaction or @entry_transaction("
+                          "policy=..., tries=..., delay_func=..., "
+                          "deadline=..., lock_provider=...).") % (func,))
+
+
 def _decorate(func: Callable, policy: TransactionPolicy) -> Callable:
     @functools.wraps(func)
     def transaction(wrapper_or_getter, *args, **kwargs):
@@ -339,12 +348,11 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :param delay_func: ``delay_func(try, tries, wrapper, *args, **kwargs)``
         before each redrive (default ``retry.STEPPED_RANDOM_DELAY``).
     :param deadline: seconds bounding the whole transaction: lock wait,
-        GET, every call and REST request, every delay, refresh and POST
-        (see :class:`_Bound`).  Past it ``DeadlineExceeded`` is raised,
-        naming the UUID, the tries made and the deadline -- also when the
-        function returned late (its change may then have been applied:
-        re-read the object).  Tries running out
-        before the deadline still end with the last 412.
+        GET, every call and REST request, every delay, refresh and POST.
+        Past it ``DeadlineExceeded`` is raised, naming the UUID, the tries
+        made and the deadline -- also when the function returned late (its
+        change may then have been applied: re-read the object).  Tries
+        running out before the deadline still end with the last 412.
     :param lock_provider: the :class:`~pypvm_tx.locks.LockProvider` to use
         (default: :func:`~pypvm_tx.locks.get_default_provider` at call time).
     :raises ValueError: ``tries`` or ``deadline`` is out of range.
@@ -352,11 +360,7 @@ def entry_transaction(func: Optional[Callable] = None, *,
     :raises TypeError: ``delay_func`` is not callable, ``lock_provider`` is
         not a provider, or the decorator is applied to a non-callable.
     """
-    if func is not None and not callable(func):
-        raise TypeError(_("entry_transaction decorates a function; got %r. "
-                          "Use @entry_transaction or @entry_transaction("
-                          "policy=..., tries=..., delay_func=..., "
-                          "deadline=..., lock_provider=...).") % (func,))
+    _check_decorated(func)
     chosen = _policy("entry_transaction", policy, tries, delay_func,
                      deadline, lock_provider)
     if func is not None:

@@ -110,6 +110,17 @@ class _FanOut:
                 self._finish(EntryOutcome(uuid, EntryOutcome.SKIPPED,
                                           wrapper=wrapper), None)
 
+    def put_in_feed_order(self) -> None:
+        """Order ``outcomes``, ``rets`` and ``failures`` as the entries are
+        in the feed (the order ``units`` has), whatever order they
+        finished in."""
+        order = {unit[0]: index for index, unit in enumerate(self.units)}
+        self.outcomes = {unit[0]: self.outcomes[unit[0]]
+                         for unit in self.units}
+        self.rets = {unit[0]: self.rets[unit[0]]
+                     for unit in self.units if unit[0] in self.rets}
+        self.failures.sort(key=lambda failed: order[failed[0]])
+
     def _finish(self, outcome, rets, restored=False):
         """Record a finished entry and report it, one entry at a time."""
         if (self.record is not None and not restored

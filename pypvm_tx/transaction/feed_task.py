@@ -2,17 +2,16 @@
 then post-execute tasks that see every result."""
 
 import threading
-from typing import (Any, Callable, Dict, List, Optional, Set, Tuple, Union,
-                    cast)
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from oslo_log import log as logging
 from taskflow import exceptions as tf_exc
-from taskflow import flow as tf_flow
 from taskflow import task as tf_task
 
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import locks
 from pypvm_tx.i18n import _
+from pypvm_tx.transaction import feed_options as opts
 from pypvm_tx.transaction import remote
 from pypvm_tx.transaction.fanout import _FanOut
 from pypvm_tx.transaction.outcome import EntryOutcome
@@ -20,12 +19,14 @@ from pypvm_tx.transaction.policy import TransactionPolicy, _policy
 from pypvm_tx.transaction.post_exec import (  # noqa: F401 - re-exported
                                             WRAPPER_TASK_OUTCOMES,
                                             WRAPPER_TASK_RETS, atom_names,
-                                            run_post_exec)
-from pypvm_tx.transaction.protocols import (FeedGetterLike, is_feed_getter,
-                                            is_wrapper, type_name)
+                                            post_exec_names, run_post_exec,
+                                            unique_names)
+# Kept importable here, where it was.
+from pypvm_tx.transaction.feed_options import (  # noqa: F401
+    checked_feed_list as _checked_feed_list)
+from pypvm_tx.transaction.protocols import FeedGetterLike
 from pypvm_tx.transaction.run_record import (Persistence, RunRecord,
-                                             check_run, open_run,
-                                             recorded_result)
+                                             open_run, recorded_result)
 from pypvm_tx.transaction.subtask import FunctorSubtask, Subtask, _SubtaskList
 from pypvm_tx.transaction.wrapper_task import WrapperTask
 
@@ -33,29 +34,6 @@ LOG = logging.getLogger(__name__)
 
 
 _IDLE, _PARALLEL, _POST_EXEC = "idle", "parallel", "post-execute"
-
-
-def _checked_feed_list(name: str, feed) -> list:
-    """``feed`` as a list of EntryWrappers.
-
-    :raises FeedTaskEmptyFeed: an empty list.
-    :raises ValueError: not a list, or an item is not an EntryWrapper.
-    """
-    if not isinstance(feed, list):
-        raise ValueError(_("FeedTask %(name)s needs a FeedGetter or a non-empty "
-                           "list of EntryWrappers; got "
-                           "%(type)s.") % {"name": name,
-                                           "type": type_name(feed)})
-    if not feed:
-        raise pvmex.FeedTaskEmptyFeed()
-    for index, item in enumerate(feed):
-        if not is_wrapper(item):
-            raise ValueError(_(
-                "FeedTask %(name)s: a feed list must hold only EntryWrappers "
-                "(uuid, etag, update(), refresh()); item %(index)d is a "
-                "%(type)s.") % {"name": name, "index": index,
-                                "type": type_name(item)})
-    return list(feed)
 
 
 class FeedTask(tf_task.Task):
@@ -142,32 +120,14 @@ class FeedTask(tf_task.Task):
                  chunk_size: int = remote.DEFAULT_CHUNK_SIZE,
                  max_inflight: int = remote.DEFAULT_MAX_INFLIGHT):
         super().__init__(name)
-        if jobboard is not None:
-            run_id = remote.check_options(name, jobboard, persistence,
-                                          run_id, chunk_size, max_inflight)
-        check_run(name, persistence, run_id)
-        if fail_fast and continue_on_error:
-            raise ValueError(_(
-                "FeedTask %s: fail_fast (stop at the first failure) and "
-                "continue_on_error (run every entry) contradict each other; "
-                "choose one.") % name)
+        # Checked in this order: recording and distribution, failure
+        # mode, feed, workers and progress.
+        run_id = opts.checked_run_id(name, persistence, run_id, jobboard,
+                                     chunk_size, max_inflight)
+        opts.check_failure_mode(name, fail_fast, continue_on_error)
         self._feed_uuids: Optional[List[str]] = None
-        self._feed: Optional[List[Any]] = None
-        self._getter: Optional[FeedGetterLike] = None
-        if is_feed_getter(feed_or_getter):
-            self._getter = cast(FeedGetterLike, feed_or_getter)
-        else:
-            self._feed = _checked_feed_list(name, feed_or_getter)
-        if (isinstance(max_workers, bool) or not isinstance(max_workers, int)
-                or max_workers < 1):
-            raise ValueError(_("FeedTask %(name)s: max_workers must be an "
-                               "integer of at least 1; got %(value)r.") % {
-                "name": name, "value": max_workers})
-        if progress is not None and not callable(progress):
-            raise TypeError(_("FeedTask %(name)s: progress must be callable "
-                              "as progress(outcome, done, total), or None; "
-                              "got %(value)r.") % {"name": name,
-                                                   "value": progress})
+        self._getter, self._feed = opts.feed_source(name, feed_or_getter)
+        opts.check_workers(name, max_workers, progress)
         self.max_workers = max_workers
         self.update_timeout = update_timeout
         self.continue_on_error = continue_on_error
@@ -316,27 +276,14 @@ class FeedTask(tf_task.Task):
             task of this FeedTask.
         :raises RuntimeError: the post-execute phase has started.
         """
-        names = []
-        for item in tasks:
-            if not isinstance(item, (tf_task.Task, tf_flow.Flow)):
-                raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
-                                  "TaskFlow tasks or flows; got %(type)s.") % {
-                    "name": self.name, "type": type(item).__name__})
-            names.extend(atom_names(item))
+        names = post_exec_names(self.name, tasks)
         with self._lock:
             if self._phase == _POST_EXEC:
                 raise RuntimeError(_(
                     "FeedTask %s is running its post-execute tasks; add them "
                     "before that phase starts.") % self.name)
-            seen = set(self._post_exec_names)
-            for task_name in names:
-                if task_name in seen:
-                    raise ValueError(_(
-                        "FeedTask %(name)s already has a post-execute task "
-                        "named %(task)r; post-execute task names must be "
-                        "unique.") % {"name": self.name, "task": task_name})
-                seen.add(task_name)
-            self._post_exec_names = seen
+            self._post_exec_names = unique_names(self.name, names,
+                                                 self._post_exec_names)
             self._post_exec.extend((item, run_on_failure) for item in tasks)
 
     # -- execution -------------------------------------------------------------
@@ -438,12 +385,7 @@ class FeedTask(tf_task.Task):
         if len(fanout.outcomes) < len(units):
             fanout.skip_the_rest()
         # Feed order, and the feed itself shows the final wrappers.
-        order = {unit[0]: index for index, unit in enumerate(units)}
-        fanout.outcomes = {unit[0]: fanout.outcomes[unit[0]]
-                           for unit in units}
-        fanout.rets = {unit[0]: fanout.rets[unit[0]]
-                       for unit in units if unit[0] in fanout.rets}
-        fanout.failures.sort(key=lambda failed: order[failed[0]])
+        fanout.put_in_feed_order()
         if self.jobboard is None:
             self._keep_final_wrappers(units, fanout.outcomes)
         return fanout

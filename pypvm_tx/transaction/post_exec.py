@@ -2,12 +2,13 @@
 TaskFlow engine (persisted in the run's record when it has one), with
 every entry's results and outcomes in the engine's store."""
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 from oslo_log import log as logging
 from taskflow import engines as tf_engines
 from taskflow import exceptions as tf_exc
 from taskflow import flow as tf_flow
+from taskflow import task as tf_task
 from taskflow.patterns import linear_flow as tf_lf
 
 from pypvm_tx import exceptions as pvmex
@@ -29,6 +30,39 @@ def atom_names(item) -> List[str]:
             names.extend(atom_names(node))
         return names
     return [item.name]
+
+
+def post_exec_names(name: str, items: Iterable[Any]) -> List[str]:
+    """Names of every task in ``items``, given to FeedTask ``name``'s
+    ``add_post_execute``.
+
+    :raises TypeError: an item is not a TaskFlow task or flow.
+    """
+    names: List[str] = []
+    for item in items:
+        if not isinstance(item, (tf_task.Task, tf_flow.Flow)):
+            raise TypeError(_("FeedTask %(name)s: add_post_execute takes "
+                              "TaskFlow tasks or flows; got %(type)s.") % {
+                "name": name, "type": type(item).__name__})
+        names.extend(atom_names(item))
+    return names
+
+
+def unique_names(name: str, names: Iterable[str],
+                 taken: Set[str]) -> Set[str]:
+    """``taken`` with ``names`` added (``taken`` itself is not changed).
+
+    :raises ValueError: a name is taken already, or given twice.
+    """
+    seen = set(taken)
+    for task_name in names:
+        if task_name in seen:
+            raise ValueError(_(
+                "FeedTask %(name)s already has a post-execute task "
+                "named %(task)r; post-execute task names must be "
+                "unique.") % {"name": name, "task": task_name})
+        seen.add(task_name)
+    return seen
 
 
 def run_post_exec(name: str, rets: Dict[str, Any], outcomes: Dict,
