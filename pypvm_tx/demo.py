@@ -19,25 +19,25 @@ line) it shows only critical messages on stderr, and warnings too with
 """
 
 import argparse
-import collections
 import contextlib
-import enum
 import logging
 import os
 import sys
 import time
 import urllib.parse
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import retry
 from pypvm_tx._demo_display import Display
-from pypvm_tx._demo_parts import (DEMO_DISK, LPAR_TYPE, MEMORY_DELTA_MB,
-                                  VIOS_TYPE, OutOfBandWriter,
-                                  RestCallCounter, add_demo_mapping,
-                                  add_memory, feed_report_task, read_only,
-                                  touch)
+from pypvm_tx._demo_parts import (DEMO_DISK, LPAR_TYPE,  # noqa: F401
+                                  MEMORY_DELTA_MB, VIOS_TYPE,
+                                  OutOfBandWriter, RestCallCounter,
+                                  add_demo_mapping, add_memory,
+                                  feed_report_task, read_only, touch)
+from pypvm_tx._demo_verify import (Status, summary,  # noqa: F401
+                                   times_applied, verify)
 from pypvm_tx.i18n import _
 from pypvm_tx.testing import emulator as emu
 
@@ -47,15 +47,6 @@ EXIT_USAGE = 2
 
 #: Default of --timeout: seconds to wait for each REST answer.
 DEFAULT_TIMEOUT = 60.0
-
-
-
-class Status(str, enum.Enum):
-    """An entry's outcome, as the library's ``EntryOutcome`` spells it."""
-
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
 
 
 #: The library's words for what the user typed as options.
@@ -285,87 +276,19 @@ class Demo:
     # -- the result ----------------------------------------------------------
 
     def _result(self, outcomes, after, calls, wall) -> Dict:
-        counts = collections.Counter(o.status for o in outcomes.values())
-        failures = [{
-            "uuid": uuid, "type": self.before.get(uuid, {}).get("type"),
-            "name": self.before.get(uuid, {}).get("name"),
-            "error": str(o.exception)}
-            for uuid, o in outcomes.items() if o.status == Status.FAILED]
-        verification = self._verify(outcomes, after)
-        result = {
-            "target": self.args.url or "emulator",
-            "entries": len(outcomes),
-            "updated": counts[Status.UPDATED],
-            "unchanged": counts[Status.UNCHANGED],
-            "failed": counts[Status.FAILED],
-            "conflicts_retried": sum(o.retries for o in outcomes.values()),
-            "rest_calls": calls,
-            "wall_time_s": round(wall, 3),
-            "verification": verification,
-            "lost": verification["lost"],
-            "failures": failures,
-            "post_execute": self.report,
-        }
-        result["ok"] = result["failed"] == 0 and result["lost"] == 0
-        return result
+        return summary(self.args.url, self.before, outcomes,
+                       self._verify(outcomes, after), calls, wall,
+                       self.report)
 
     def _verify(self, outcomes, after) -> Dict:
         """Each entry got the demo's change exactly once; every
         out-of-band change survived."""
-        problems: List[str] = []
-        once = expected = 0
-        lost = 0
-        applies = not self.args.url
-        writer = self.writer
         # connect() sets the writer, and run() only follows connect().
-        assert writer is not None
-        for uuid, before in self.before.items():
-            now = after.get(uuid)
-            outcome = outcomes.get(uuid)
-            label = "%s %s (%s)" % (before["type"], before["name"], uuid)
-            if now is None:
-                problems.append(_("%s disappeared") % label)
-                lost += 1
-                continue
-            failed = outcome is None or outcome.status == Status.FAILED
-            times = self._times_applied(before, now) if applies else 0
-            if not failed and applies:
-                expected += 1
-                if times == 1:
-                    once += 1
-                else:
-                    lost += 1
-                    problems.append(_("%(what)s: the demo's change is there "
-                                      "%(n)d times, not once") % {
-                        "what": label, "n": times})
-            elif not applies and self._times_applied(before, now) != 0:
-                lost += 1
-                problems.append(_("%s changed although the demo only read "
-                                  "it") % label)
-            elif failed and times:
-                problems.append(_("%s: reported failed, yet the change "
-                                  "landed") % label)
-            oob = writer.changes.get(uuid)
-            if oob is not None and now["name"] != oob:
-                lost += 1
-                problems.append(_("%(what)s: the out-of-band rename to "
-                                  "%(oob)s was lost (name is %(now)s)") % {
-                    "what": label, "oob": oob, "now": now["name"]})
-        survived = sum(1 for uuid, name in writer.changes.items()
-                       if after.get(uuid, {}).get("name") == name)
-        return {"checked": len(self.before), "expected_changes": expected,
-                "changed_exactly_once": once,
-                "out_of_band_changes": len(writer.changes),
-                "out_of_band_survived": survived, "lost": lost,
-                "problems": problems}
+        assert self.writer is not None
+        return verify(self.before, outcomes, after, self.writer.changes,
+                      applies=not self.args.url)
 
-    @staticmethod
-    def _times_applied(before, now) -> int:
-        if before["type"] == LPAR_TYPE:
-            if before["memory"] is None or now["memory"] is None:
-                return 0
-            return (now["memory"] - before["memory"]) // MEMORY_DELTA_MB
-        return now["demo_mappings"] - before["demo_mappings"]
+    _times_applied = staticmethod(times_applied)
 
 
 def run_demo(args: argparse.Namespace) -> int:
