@@ -211,8 +211,8 @@ def _redrive(policy, func, wrapper, args, kwargs, bound, outcome, held):
 
 
 class _Redrive(backoff.Retrying):
-    """One transaction's redrive loop, its policies as methods (T1.4,
-    T1.7, D1.2): up to ``tries`` calls, the policy's delay between them, a
+    """One transaction's redrive loop, its policies as methods: up to
+    ``tries`` calls, the policy's delay between them, a
     fresh wrapper for each, and no redrive past the deadline.  A call
     is redriven when it fails with 412, or when the lock was found lost
     before a write (then at once, once the lock is taken again).  One
