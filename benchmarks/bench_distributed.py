@@ -46,7 +46,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -66,19 +65,7 @@ from pypvm_tx.testing.workers import (WorkerProcesses, label_of,  # noqa: E402
 from pypvm_tx.wrappers import entry_wrapper as ewrap  # noqa: E402
 from pypvm_tx.wrappers.logical_partition import LPAR  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
-
-
-def start_emulator(entries):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pypvm_tx.testing.emulator", "--port", "0",
-         "--lpars", str(entries), "--vioses", "0"],
-        stdout=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise SystemExit("the emulator did not start")
-    return proc, url
+from bench_http import start_emulator  # noqa: E402
 
 
 def make_adapter(url, threads):

@@ -1,7 +1,7 @@
 """Naming a client partition: its short id or its UUID (shared by the
 mapper modules)."""
 
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 from oslo_utils import uuidutils
 
@@ -38,3 +38,17 @@ def href_uuid(href: Optional[str]) -> Optional[str]:
 def same_uuid(one: Optional[str], two: Optional[str]) -> bool:
     """UUIDs compared as UUIDs (the server writes some in upper case)."""
     return one is not None and two is not None and one.lower() == two.lower()
+
+
+def serves_client(mapping: Any, client_lpar_id: ClientId) -> bool:
+    """Whether a SCSI or VFC ``mapping`` serves that client partition.
+
+    A UUID is matched against the mapping's client link; a short id
+    against its server adapter, which names the client even in an orphan
+    mapping (one whose client adapter is gone).
+    """
+    is_uuid, client = id_or_uuid(client_lpar_id)
+    if is_uuid:
+        return same_uuid(href_uuid(mapping.client_lpar_href), str(client))
+    server = mapping.server_adapter
+    return server is not None and server.lpar_id == client

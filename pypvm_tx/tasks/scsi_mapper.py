@@ -19,11 +19,11 @@ without a client adapter is an *orphan*: its client side is gone.
 """
 
 from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
-                    Type, cast)
+                    Type)
 
 from pypvm_tx.i18n import _
-from pypvm_tx.tasks._ids import ClientId, href_uuid, id_or_uuid, same_uuid
-from pypvm_tx.wrappers import storage as stor
+from pypvm_tx.tasks._ids import (ClientId, href_uuid, same_uuid,
+                                 serves_client)
 from pypvm_tx.wrappers.base import ElementWrapper
 from pypvm_tx.wrappers.virtual_io_server import VIOS, VSCSIMapping
 
@@ -48,15 +48,7 @@ def _is_client(mapping: VSCSIMapping, client_lpar_id: Optional[ClientId]
                ) -> bool:
     """Whether ``mapping`` serves that client (any client for None, or
     another false value, as the peer)."""
-    if not client_lpar_id:
-        return True
-    is_uuid, client = id_or_uuid(client_lpar_id)
-    if is_uuid:
-        return same_uuid(href_uuid(mapping.client_lpar_href), str(client))
-    # The server adapter names the client even in an orphan.
-    server = cast(Optional[stor.VSCSIServerAdapterElement],
-                  mapping.server_adapter)
-    return server is not None and server.lpar_id == client
+    return not client_lpar_id or serves_client(mapping, client_lpar_id)
 
 
 def find_maps(mapping_list: Iterable[VSCSIMapping],

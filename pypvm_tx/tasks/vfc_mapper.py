@@ -14,7 +14,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, cast
 from oslo_log import log as logging
 
 from pypvm_tx import exceptions as pvmex
-from pypvm_tx.tasks._ids import ClientId, href_uuid, id_or_uuid, same_uuid
+from pypvm_tx.tasks._ids import (ClientId, id_or_uuid, serves_client)
 from pypvm_tx.wrappers import storage as stor
 from pypvm_tx.wrappers.virtual_io_server import VIOS, VFCMapping
 
@@ -49,16 +49,6 @@ def find_vios_for_wwpn(vios_wraps: Sequence[VIOS], p_port_wwpn: str
     return None, None
 
 
-def _is_client(mapping: VFCMapping, client_lpar_id: ClientId) -> bool:
-    is_uuid, client = id_or_uuid(client_lpar_id)
-    if is_uuid:
-        return same_uuid(href_uuid(mapping.client_lpar_href), str(client))
-    # The server adapter names the client even in an orphan.
-    server = cast(Optional[stor.VFCServerAdapterElement],
-                  mapping.server_adapter)
-    return server is not None and server.lpar_id == client
-
-
 def _wwpns_match(mapping: VFCMapping,
                  client_adpt: Optional[stor.VFCClientAdapterElement],
                  port_map: Optional[PortMap]) -> bool:
@@ -89,7 +79,7 @@ def find_maps(mapping_list: Iterable[VFCMapping], client_lpar_id: ClientId,
     :raises ValueError: ``client_lpar_id`` is neither an id nor a UUID.
     """
     id_or_uuid(client_lpar_id)  # refuse a bad id even for an empty list
-    return [m for m in mapping_list if _is_client(m, client_lpar_id)
+    return [m for m in mapping_list if serves_client(m, client_lpar_id)
             and _wwpns_match(m, client_adpt, port_map)]
 
 
