@@ -7,6 +7,7 @@ the exception for debugging but are not part of its text.
 
 import builtins
 import re
+import urllib.parse
 from typing import Any, Dict, Optional
 
 from pypvm_tx import const as c
@@ -25,6 +26,22 @@ def printable(text: object) -> str:
         return text
     return _UNPRINTABLE_RE.sub(
         lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def url_without_credentials(url: str) -> str:
+    """``url`` as it may be shown: no user, password or query string.
+
+    ``redis://:secret@host:6379?sentinel_password=x`` becomes
+    ``redis://host:6379`` (a query string may carry passwords too).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = "%s:%d" % (host, parts.port)
+    except ValueError:  # a malformed port: show the scheme only
+        return "%s://..." % url.split(":", 1)[0]
+    return "%s://%s%s" % (parts.scheme, host, parts.path)
 
 
 class Error(Exception):

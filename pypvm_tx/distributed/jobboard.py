@@ -23,7 +23,7 @@ from oslo_log import log as logging
 from taskflow.jobs import backends as tf_jobs
 from taskflow.jobs import base as tf_jobs_base
 
-from pypvm_tx.distributed.persistence import _safe_url as safe_url
+from pypvm_tx.exceptions import url_without_credentials
 from pypvm_tx.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _redis_conf(url: str) -> Dict[str, Any]:
         port = parts.port or 6379
     except ValueError as exc:
         raise ValueError(_("Bad port in jobboard URL %(url)s: %(exc)s") % {
-            "url": safe_url(url), "exc": exc}) from exc
+            "url": url_without_credentials(url), "exc": exc}) from exc
     conf: Dict[str, Any] = {"board": "redis",
                             "host": parts.hostname or "127.0.0.1",
                             "port": port,
@@ -73,7 +73,8 @@ def open_jobboard(board: Any, persistence: Any,
         raise ValueError(_(
             "A jobboard must be a TaskFlow jobboard or a URL like "
             "redis://:password@host:6379/namespace; got %r.")
-            % (safe_url(board) if isinstance(board, str) else board,))
+            % (url_without_credentials(board) if isinstance(board, str)
+               else board,))
     opened = tf_jobs.fetch(name, _redis_conf(board), persistence=persistence)
     opened.connect()
     return opened, True

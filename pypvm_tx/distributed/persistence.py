@@ -84,9 +84,9 @@ def _open_url(url: str) -> tf_persistence.Backend:
     try:
         backend = tf_backends.fetch(conf)
     except Exception as exc:
+        shown = pvmex.url_without_credentials(url)
         raise ValueError(_("No TaskFlow persistence backend for %(url)r: "
-                           "%(exc)s") % {"url": _safe_url(url),
-                                         "exc": exc}) from exc
+                           "%(exc)s") % {"url": shown, "exc": exc}) from exc
     if parts.scheme.startswith("sqlite") and parts.path not in ("", "/",
                                                                 "/:memory:"):
         _write_ahead(backend)
@@ -113,15 +113,6 @@ def _write_ahead(backend) -> None:
         cursor.close()
 
     sqlalchemy.event.listen(backend.engine, "connect", pragmas)
-
-
-def _safe_url(url: str) -> str:
-    """``url`` without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _error_text(exc: Optional[BaseException]) -> Optional[str]:

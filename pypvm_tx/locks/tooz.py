@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from oslo_log import log as logging
 
+from pypvm_tx.exceptions import url_without_credentials
 from pypvm_tx.i18n import _
 from pypvm_tx.locks.providers import (
     InProcessLockProvider,
@@ -26,22 +27,6 @@ from pypvm_tx.locks.providers import (
 )
 
 LOG = logging.getLogger(__name__)
-
-
-def url_without_credentials(url: str) -> str:
-    """``url`` as it may be shown: no user, password or query string.
-
-    ``redis://:secret@host:6379?sentinel_password=x`` becomes
-    ``redis://host:6379`` (a query string may carry passwords too).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = "%s:%d" % (host, parts.port)
-    except ValueError:  # a malformed port: show the scheme only
-        return "%s://..." % url.split(":", 1)[0]
-    return "%s://%s%s" % (parts.scheme, host, parts.path)
 
 
 class _BackendCalls:

@@ -182,3 +182,29 @@ def test_d3_4_flow_of_a_worker_killed_while_injecting_loads_again():
                           flow_detail=repair_flow_detail(cut_off()),
                           book=models.LogBook("b"), store=store)
     assert engine.storage.fetch(chunks.CHUNK) == {"id": "c"}
+
+
+@pytest.mark.parametrize("url", [
+    "nosuch://user:s3cret@host/db",
+    "nosuch://host/db?password=s3cret",
+])
+def test_d2_1_persistence_url_errors_show_no_credentials(url):
+    """D2.1 (security): a persistence URL in an error shows neither the
+    password nor a query string, which may carry one too."""
+    from pypvm_tx.distributed import persistence
+
+    with pytest.raises(ValueError) as info:
+        persistence.fetch_backend(url)
+    assert "s3cret" not in str(info.value)
+    assert "host/db" in str(info.value)
+
+
+def test_d3_1_jobboard_url_errors_show_no_credentials():
+    """D3.1 (security): a jobboard URL with a bad port is refused without
+    showing its password."""
+    from pypvm_tx.distributed import jobboard
+
+    with pytest.raises(ValueError) as info:
+        jobboard.open_jobboard("redis://:s3cret@host:99999/ns?x=s3cret",
+                               persistence=None)
+    assert "s3cret" not in str(info.value)
