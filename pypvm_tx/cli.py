@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Union
 
 from pypvm_tx import __version__
 from pypvm_tx import demo as demo_mod
+from pypvm_tx._console_options import add_console_options
 from pypvm_tx.demo import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pypvm_tx.i18n import _
 from pypvm_tx.testing import emulator as emu
@@ -144,15 +145,7 @@ def _add_demo(subs) -> None:
 def _add_real_console_options(demo) -> None:
     real = demo.add_argument_group(
         _("a real console (read-only unless --apply)"))
-    real.add_argument("--url", help=_("console URL, e.g. "
-                                      "https://hmc.example.com:12443"))
-    real.add_argument("--user", help=_("user name on the console"))
-    real.add_argument("--password-env", default="PYPVM_TX_PASSWORD",
-                      metavar="VAR",
-                      help=_("environment variable holding the password "
-                             "(default %(default)s)"))
-    real.add_argument("--ca-bundle", metavar="PATH",
-                      help=_("CA bundle to verify the console's certificate"))
+    add_console_options(real, required=False)
     real.add_argument("--apply", action="store_true",
                       help=_("POST every entry back (values unchanged) to "
                              "exercise the etag transaction; without it "
@@ -175,18 +168,7 @@ def _add_worker(subs) -> None:
                         help=_("the persistence the FeedTasks use, e.g. "
                                "sqlite:////srv/pypvm/runs.db or a "
                                "MySQL/PostgreSQL URL"))
-    worker.add_argument("--url", required=True,
-                        help=_("console URL, e.g. https://hmc.example.com:"
-                               "12443"))
-    worker.add_argument("--user", required=True,
-                        help=_("user name on the console"))
-    worker.add_argument("--password-env", default="PYPVM_TX_PASSWORD",
-                        metavar="VAR",
-                        help=_("environment variable holding the password "
-                               "(default %(default)s)"))
-    worker.add_argument("--ca-bundle", metavar="PATH",
-                        help=_("CA bundle to verify the console's "
-                               "certificate"))
+    add_console_options(worker, required=True)
     worker.add_argument("--workers", type=_positive_int, default=10,
                         help=_("entries updated in parallel (default "
                                "%(default)s)"))

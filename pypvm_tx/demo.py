@@ -21,15 +21,14 @@ line) it shows only critical messages on stderr, and warnings too with
 import argparse
 import contextlib
 import logging
-import os
 import sys
 import time
-import urllib.parse
 from typing import Any, Dict, Iterator, Optional
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
 from pypvm_tx import retry
+from pypvm_tx._console_options import session_arguments
 from pypvm_tx._demo_display import Display
 from pypvm_tx._demo_parts import (DEMO_DISK, LPAR_TYPE,  # noqa: F401
                                   MEMORY_DELTA_MB, VIOS_TYPE,
@@ -115,33 +114,14 @@ class Demo:
 
     def _real_adapter(self):
         args = self.args
-        parts = urllib.parse.urlsplit(args.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(_("--url must look like https://host:12443; got "
-                               "%r.") % args.url)
-        if not args.user:
-            raise ValueError(_("--url needs --user."))
-        password = os.environ.get(args.password_env)
-        if not password:
-            raise ValueError(_("Set the password in the environment variable "
-                               "%s (or name another with --password-env).")
-                             % args.password_env)
-        if args.ca_bundle and not os.path.exists(args.ca_bundle):
-            raise ValueError(_("--ca-bundle %s does not exist; give the CA "
-                               "bundle file (or directory) that signed the "
-                               "console's certificate.") % args.ca_bundle)
+        session_args = session_arguments(args)
         with self._stage(
                 _("logging on as %s") % args.user,
                 _("Connecting to %(url)s as %(user)s (waiting up to "
                   "%(t)s s for each answer)...") % {
                     "url": args.url, "user": args.user,
                     "t": _seconds(args.timeout)}):
-            session = adp.Session(host=parts.hostname, port=parts.port,
-                                  protocol=parts.scheme, username=args.user,
-                                  password=password,
-                                  verify=args.ca_bundle or True,
-                                  pool_maxsize=max(args.workers, 2),
-                                  timeout=args.timeout,
+            session = adp.Session(**session_args,
                                   **self.counter.session_options())
         return adp.Adapter(session)
 

@@ -10,14 +10,13 @@ for it).
 
 import argparse
 import logging
-import os
 import signal
 import sys
-import urllib.parse
 from typing import Any, Optional
 
 from pypvm_tx import adapter as adp
 from pypvm_tx import exceptions as pvmex
+from pypvm_tx._console_options import session_arguments
 from pypvm_tx.demo import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pypvm_tx.i18n import _
 
@@ -28,24 +27,9 @@ READY = "worker %s ready"
 def _session(args: argparse.Namespace) -> adp.Session:
     """A Session on ``--url`` as ``--user``.
 
-    :raises ValueError: a bad URL, or no password in the environment.
+    :raises ValueError: a bad option (see :func:`session_arguments`).
     """
-    parts = urllib.parse.urlsplit(args.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(_("--url must look like https://host:12443; got "
-                           "%r.") % args.url)
-    password = os.environ.get(args.password_env)
-    if not password:
-        raise ValueError(_("Set the console password in the environment "
-                           "variable %s (or name another with "
-                           "--password-env).") % args.password_env)
-    if args.ca_bundle and not os.path.exists(args.ca_bundle):
-        raise ValueError(_("--ca-bundle %s does not exist.") % args.ca_bundle)
-    return adp.Session(host=parts.hostname, port=parts.port,
-                       protocol=parts.scheme, username=args.user,
-                       password=password, verify=args.ca_bundle or True,
-                       pool_maxsize=max(args.workers, 2),
-                       timeout=args.timeout)
+    return adp.Session(**session_arguments(args))
 
 
 def _lock_provider(args: argparse.Namespace) -> Optional[Any]:
